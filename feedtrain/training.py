@@ -1,0 +1,148 @@
+"""Fit, evaluate and persist the two model families: LightGBM boosted trees and the z-scored logistic regression.
+
+Persisted models are a directory with ``manifest.json`` (format version, features, parameters, normaliser,
+metrics) and, for boosted trees, LightGBM's own text model: readable, diffable and reloadable without pickle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+from pydantic import Field
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+import dagster as dg
+
+from .downsampling import calibrate
+
+FORMAT_VERSION = 1
+
+
+class BoostedTreesConfig(dg.Config):
+    """SPEC §1.10: BigQuery ML BOOSTED_TREE_CLASSIFIER options as LightGBM parameters (unset BQML options take
+    BQML's documented defaults, SPEC §6.5)."""
+
+    n_estimators: int = Field(20, description="MAX_ITERATIONS: boosting rounds.")
+    learning_rate: float = Field(0.3, description="LEARN_RATE.")
+    max_depth: int = Field(6, description="MAX_TREE_DEPTH.")
+    num_leaves: int = Field(63, description="2**MAX_TREE_DEPTH - 1 leaves, so depth is the binding limit.")
+    subsample: float = Field(0.01, description="SUBSAMPLE: share of rows drawn for each tree (SPEC §6.7).")
+    reg_lambda: float = Field(1.0, description="L2_REG.")
+    reg_alpha: float = Field(0.0, description="L1_REG.")
+    min_child_weight: float = Field(1.0, description="MIN_TREE_CHILD_WEIGHT (sum of hessians in a leaf).")
+    min_child_samples: int = Field(
+        1, description="LightGBM's min_data_in_leaf. XGBoost (BQML) has no such limit, only MIN_TREE_CHILD_WEIGHT.")
+    colsample_bytree: float = Field(1.0, description="COLSAMPLE_BYTREE.")
+    min_rel_progress: float = Field(0.01, description="EARLY_STOP: stop when eval log loss improves by less than this share.")
+    seed: int = Field(0, description="Seed of LightGBM's row subsampling.")
+
+
+@dataclass
+class Model:
+    """A trained model that scores a frame holding its features."""
+
+    kind: str
+    features: list[str]
+    manifest: dict
+    booster: lgb.Booster | None = None
+
+    def predict(self, df: pl.DataFrame) -> np.ndarray:
+        x = df.select(self.features).to_numpy().astype(np.float64)
+        if self.booster is not None:
+            return self.booster.predict(x)
+        norm = self.manifest["normaliser"]
+        z = (x - np.array(norm["mean"])) / np.array(norm["scale"])
+        return 1.0 / (1.0 + np.exp(-(z @ np.array(self.manifest["coef"]) + self.manifest["intercept"])))
+
+    def save(self, path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        if self.booster is not None:
+            self.booster.save_model(str(path / "model.txt"))
+        (path / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
+        return path
+
+
+def load_model(path: Path) -> Model:
+    manifest = json.loads((Path(path) / "manifest.json").read_text())
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: model format {manifest.get('format_version')} is not {FORMAT_VERSION}")
+    booster = lgb.Booster(model_file=str(Path(path) / "model.txt")) if manifest["kind"] == "boosted_trees" else None
+    return Model(manifest["kind"], manifest["features"], manifest, booster)
+
+
+def _relative_early_stopping(min_rel_progress: float):
+    """BQML's EARLY_STOP + MIN_REL_PROGRESS: stop once the eval loss improves by less than the given share."""
+    state: dict = {}
+
+    def callback(env: lgb.callback.CallbackEnv) -> None:
+        loss = env.evaluation_result_list[0][2]
+        prev = state.get("loss")
+        if prev is not None and (prev - loss) / prev < min_rel_progress:
+            raise lgb.callback.EarlyStopException(state["iteration"], state["result"])
+        state.update(loss=loss, iteration=env.iteration, result=env.evaluation_result_list)
+
+    callback.order = 30
+    return callback
+
+
+def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTreesConfig, eval_mask: np.ndarray) -> Model:
+    """Fit on the rows where ``eval_mask`` is False; early-stop on the others (SPEC §1.9 CUSTOM split)."""
+    y = train["label"].to_numpy()
+    x = train.select(features).to_numpy().astype(np.float64)
+    params = {
+        "objective": "binary", "boosting_type": "gbdt", "learning_rate": cfg.learning_rate,
+        "max_depth": cfg.max_depth, "num_leaves": cfg.num_leaves, "bagging_fraction": cfg.subsample,
+        "bagging_freq": 1 if cfg.subsample < 1 else 0, "lambda_l2": cfg.reg_lambda, "lambda_l1": cfg.reg_alpha,
+        "min_sum_hessian_in_leaf": cfg.min_child_weight, "min_data_in_leaf": cfg.min_child_samples,
+        "feature_fraction": cfg.colsample_bytree, "seed": cfg.seed, "deterministic": True,
+        "force_row_wise": True, "num_threads": 2, "verbose": -1,
+    }
+    fit = lgb.Dataset(x[~eval_mask], y[~eval_mask], feature_name=features, free_raw_data=False)
+    callbacks, valid = [], []
+    if eval_mask.any() and len(np.unique(y[eval_mask])) == 2:
+        valid = [lgb.Dataset(x[eval_mask], y[eval_mask], reference=fit)]
+        callbacks = [_relative_early_stopping(cfg.min_rel_progress)]
+    booster = lgb.train(params, fit, num_boost_round=cfg.n_estimators, valid_sets=valid, callbacks=callbacks)
+    importance = dict(zip(features, booster.feature_importance("gain").round(4).tolist()))
+    manifest = {"format_version": FORMAT_VERSION, "kind": "boosted_trees", "features": features, "params": params,
+                "best_iteration": booster.best_iteration or booster.current_iteration(),
+                "trained_rows": int((~eval_mask).sum()), "eval_rows": int(eval_mask.sum()),
+                "feature_importance_gain": importance, "created_at": dt.datetime.now(dt.UTC).isoformat()}
+    return Model("boosted_trees", features, manifest, booster)
+
+
+def fit_light_ranker(train: pl.DataFrame, features: list[str], eval_mask: np.ndarray, c: float = 1.0) -> Model:
+    """Logistic regression on z-scored features; the mean and std are fit on the training split only (SPEC §6.12)."""
+    y = train["label"].to_numpy()
+    x = train.select(features).to_numpy().astype(np.float64)[~eval_mask]
+    scaler = StandardScaler().fit(x)
+    lr = LogisticRegression(C=c, max_iter=1000).fit(scaler.transform(x), y[~eval_mask])
+    manifest = {"format_version": FORMAT_VERSION, "kind": "light_ranker", "features": features,
+                "normaliser": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
+                "coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]), "C": c,
+                "trained_rows": int((~eval_mask).sum()), "created_at": dt.datetime.now(dt.UTC).isoformat()}
+    return Model("light_ranker", features, manifest)
+
+
+def evaluate(y: np.ndarray, score: np.ndarray, pos_rate: float | None = None, neg_rate: float | None = None,
+             probability: bool = True) -> dict:
+    """AUC, PR-AUC, and for probabilities the log loss, raw and (given the train set's keep rates) calibrated."""
+    both = len(np.unique(y)) == 2
+    out = {"rows": int(len(y)), "positive_rate": float(np.mean(y)) if len(y) else float("nan"),
+           "auc": float(roc_auc_score(y, score)) if both else None,
+           "pr_auc": float(average_precision_score(y, score)) if both else None,
+           "log_loss": None, "calibrated_log_loss": None}
+    if probability and both:
+        out["log_loss"] = float(log_loss(y, np.clip(score, 1e-7, 1 - 1e-7)))
+        if pos_rate is not None:
+            cal = calibrate(score, pos_rate, neg_rate)
+            out["calibrated_log_loss"] = float(log_loss(y, np.clip(cal, 1e-7, 1 - 1e-7)))
+    return out

@@ -1,0 +1,15 @@
+"""The realgraph_assets code location."""
+
+import dagster as dg
+
+from feedtrain.warehouse import io_manager
+
+from .assets import ALL_ASSETS
+from .resources import RealGraphSimulator, realgraph_warehouse
+
+warehouse = realgraph_warehouse()
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RealGraphSimulator()},
+)

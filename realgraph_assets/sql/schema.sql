@@ -1,0 +1,58 @@
+-- Tables of the realgraph schema. Partition column ds is a DATE (a VARCHAR day shifts the IO manager's windows).
+
+-- Raw logs (SPEC §2), written by the embedded simulator, or by your ingestion in a real deployment.
+CREATE TABLE IF NOT EXISTS interaction_graph_labels_daily (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
+    labels VARCHAR[] NOT NULL,          -- set of FeatureName names A did toward B that day (SPEC §2.1)
+    dateHour TIMESTAMP NOT NULL,        -- 00:00 UTC of the day
+    ds DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS interaction_graph_agg_negative_edge_snapshot (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
+    weight DOUBLE NOT NULL,             -- always 0.0 (SPEC §2.2)
+    negative_type VARCHAR NOT NULL,     -- num_blocks, num_mutes, num_report_as_abuses, num_report_as_spams, num_unfollows
+    age_days INTEGER NOT NULL,          -- days since the negative action
+    dateHour TIMESTAMP NOT NULL,
+    ds DATE NOT NULL);                  -- snapshot as of the end of day ds
+CREATE TABLE IF NOT EXISTS valid_user_follows (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, ds DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS public_tweets (
+    user_id BIGINT NOT NULL, tweet_id BIGINT NOT NULL, ts TIMESTAMP NOT NULL, ds DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS planted_interaction_probability (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
+    p_any FLOAT NOT NULL,               -- simulator's planted P(any interaction A->B on day ds)
+    p_explicit FLOAT NOT NULL,          -- ... of an explicit interaction
+    ds DATE NOT NULL);
+
+-- Pipeline tables.
+CREATE TABLE IF NOT EXISTS interaction_days (
+    ds DATE NOT NULL, source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
+    label_mask INTEGER NOT NULL);       -- the day's label set, one bit per name (realgraph_assets/labels.py)
+CREATE TABLE IF NOT EXISTS tweeting_follows (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, num_tweets BIGINT NOT NULL, rn BIGINT NOT NULL,
+    ds DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS candidates (
+    rn BIGINT NOT NULL, source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
+    num_days BIGINT NOT NULL, num_tweets BIGINT NOT NULL, days_since_last_interaction BIGINT NOT NULL,
+    label_types BIGINT NOT NULL, num_follows BIGINT NOT NULL, num_favorites BIGINT NOT NULL,
+    num_tweet_clicks BIGINT NOT NULL, num_profile_views BIGINT NOT NULL, ds DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS candidates_sampled AS SELECT * FROM candidates LIMIT 0;
+CREATE TABLE IF NOT EXISTS labeled_candidates (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, label INTEGER NOT NULL,
+    num_days BIGINT NOT NULL, num_tweets BIGINT NOT NULL, num_follows BIGINT NOT NULL,
+    num_favorites BIGINT NOT NULL, num_tweet_clicks BIGINT NOT NULL, num_profile_views BIGINT NOT NULL,
+    days_since_last_interaction BIGINT NOT NULL, label_types BIGINT NOT NULL, ds DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS labeled_candidates_explicit AS SELECT * FROM labeled_candidates LIMIT 0;
+CREATE TABLE IF NOT EXISTS train (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, label INTEGER NOT NULL,
+    num_days BIGINT NOT NULL, num_tweets BIGINT NOT NULL, num_follows BIGINT NOT NULL,
+    num_favorites BIGINT NOT NULL, num_tweet_clicks BIGINT NOT NULL, num_profile_views BIGINT NOT NULL,
+    days_since_last_interaction BIGINT NOT NULL, label_types BIGINT NOT NULL,
+    label_ds DATE NOT NULL,             -- the labeled day the row comes from
+    weight DOUBLE NOT NULL,             -- inverse keep probability: 1/(1-p) for positives, 1/p for negatives
+    if_eval BOOLEAN NOT NULL,           -- SPEC §1.9 user-hash eval split
+    ds DATE NOT NULL);                  -- the train set's day T (window [T-6, T])
+CREATE TABLE IF NOT EXISTS train_explicit AS SELECT * FROM train LIMIT 0;
+CREATE TABLE IF NOT EXISTS model_evaluations (
+    ds DATE NOT NULL, variant VARCHAR NOT NULL, model VARCHAR NOT NULL, holdout_ds DATE NOT NULL,
+    rows BIGINT NOT NULL, positive_rate DOUBLE NOT NULL,
+    auc DOUBLE, pr_auc DOUBLE, log_loss DOUBLE, calibrated_log_loss DOUBLE);
