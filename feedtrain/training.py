@@ -35,6 +35,11 @@ class BoostedTreesConfig(dg.Config):
     max_depth: int = Field(6, description="MAX_TREE_DEPTH.")
     num_leaves: int = Field(63, description="2**MAX_TREE_DEPTH - 1 leaves, so depth is the binding limit.")
     subsample: float = Field(0.01, description="SUBSAMPLE: share of rows drawn for each tree (SPEC §6.7).")
+    min_rows_per_tree: int = Field(
+        20_000, description="Lower bound on the rows each tree sees: the bagging fraction is "
+        "max(subsample, min_rows_per_tree / training rows), capped at 1. SUBSAMPLE 0.01 was set for Twitter's millions "
+        "of training rows; on a few thousand it leaves trees of ~40 rows that lose to the num_days heuristic. From 2M "
+        "training rows on this is exactly SUBSAMPLE; 0 gives the literal rule.")
     reg_lambda: float = Field(1.0, description="L2_REG.")
     reg_alpha: float = Field(0.0, description="L1_REG.")
     min_child_weight: float = Field(1.0, description="MIN_TREE_CHILD_WEIGHT (sum of hessians in a leaf).")
@@ -99,12 +104,13 @@ def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTree
     x = train.select(features).to_numpy().astype(np.float64)
     params = {
         "objective": "binary", "boosting_type": "gbdt", "learning_rate": cfg.learning_rate,
-        "max_depth": cfg.max_depth, "num_leaves": cfg.num_leaves, "bagging_fraction": cfg.subsample,
-        "bagging_freq": 1 if cfg.subsample < 1 else 0, "lambda_l2": cfg.reg_lambda, "lambda_l1": cfg.reg_alpha,
+        "max_depth": cfg.max_depth, "num_leaves": cfg.num_leaves, "lambda_l2": cfg.reg_lambda, "lambda_l1": cfg.reg_alpha,
         "min_sum_hessian_in_leaf": cfg.min_child_weight, "min_data_in_leaf": cfg.min_child_samples,
         "feature_fraction": cfg.colsample_bytree, "seed": cfg.seed, "deterministic": True,
         "force_row_wise": True, "num_threads": 2, "verbose": -1,
     }
+    bagging = min(1.0, max(cfg.subsample, cfg.min_rows_per_tree / max(1, int((~eval_mask).sum()))))
+    params.update(bagging_fraction=bagging, bagging_freq=1 if bagging < 1 else 0)
     fit = lgb.Dataset(x[~eval_mask], y[~eval_mask], feature_name=features, free_raw_data=False)
     callbacks, valid = [], []
     if eval_mask.any() and len(np.unique(y[eval_mask])) == 2:
