@@ -1,0 +1,42 @@
+"""The vectorised FARM_FINGERPRINT must equal BigQuery's (SPEC §1.4 vectors) and pyfarmhash on any string."""
+
+import random
+import string
+
+import farmhash
+import numpy as np
+import pytest
+
+from feedtrain.hashing import fingerprint64, pair_bucket, uniform, user_bucket
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1footrue", -1541654101129638711), ("2applefalse", 2794438866806483259), ("3true", -4880158226897771312),
+    ("alphabet", -2427165924636348523), ("12345_67890", -2343707944651719593), ("1_2", 8542076814483401781),
+    ("12345", -1895860319333466888),
+])
+def test_spec_vectors(text, expected):
+    assert fingerprint64([text])[0] == expected
+
+
+def test_matches_pyfarmhash_for_every_length_up_to_64():
+    rng = random.Random(3)
+    texts = ["".join(rng.choice(string.printable) for _ in range(n)) for n in range(65) for _ in range(40)]
+    ref = [v - 2**64 if v >= 2**63 else v for v in map(farmhash.fingerprint64, texts)]
+    assert fingerprint64(texts).tolist() == ref
+
+
+def test_pair_and_user_buckets_follow_the_sql_rules():
+    assert pair_bucket([12345, 1], [67890, 2]).tolist() == [93, 81]  # SPEC §1.4 buckets
+    assert user_bucket([12345], 10).tolist() == [8]
+    ids = np.array([2**62, -5, 0, 987654321987654321])
+    ref = [abs(v - 2**64 if v >= 2**63 else v) % 100 for v in (farmhash.fingerprint64(f"{a}_{a + 1}") for a in ids)]
+    assert pair_bucket(ids, ids + 1).tolist() == ref
+
+
+def test_uniform_is_deterministic_and_uniform():
+    a = np.arange(100_000)
+    u = uniform(a, a * 7, np.full(len(a), 3))
+    assert np.array_equal(u, uniform(a, a * 7, np.full(len(a), 3)))
+    assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.01
+    assert not np.array_equal(u, uniform(a, a * 7, np.full(len(a), 4)))  # the seed changes the draw

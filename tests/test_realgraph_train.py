@@ -1,0 +1,101 @@
+"""train[_explicit] (SPEC §1.7, §1.9, §6.4) and the models' normaliser (SPEC §5, §6.12)."""
+
+import numpy as np
+import polars as pl
+
+from conftest import D
+from feedtrain import training
+from feedtrain.hashing import user_bucket
+from realgraph_assets.assets import FEATURES
+
+T = D(36)  # first train partition: labeled days [T-6, T]
+
+
+def write_labeled(h, rows_per_day=4000, positive_rate=0.2, seed=0):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for offset in range(30, 37):
+        n = rows_per_day
+        src, dst = rng.integers(0, 10**6, n), rng.integers(0, 10**6, n)
+        frames.append(pl.DataFrame({
+            "source_id": src, "destination_id": dst, "label": (rng.random(n) < positive_rate).astype(np.int32),
+            **{f: rng.integers(0, 31, n) for f in FEATURES[2:]}, "ds": [D(offset)] * n}))
+    frame = pl.concat(frames)
+    with h.warehouse.connect() as conn:
+        conn.register("labeled_df", frame.to_arrow())
+        conn.execute("INSERT INTO labeled_candidates BY NAME SELECT * FROM labeled_df")
+    return frame
+
+
+def test_downsampling_is_about_half_positive_with_inverse_probability_weights(realgraph):
+    labeled = write_labeled(realgraph)
+    realgraph.materialize(["train"], T)
+    train = realgraph.frame("SELECT * FROM train WHERE ds = ?", [T])
+    p = labeled["label"].mean()
+    assert abs(train["label"].mean() - 0.5) < 0.03
+    pos, neg = train.filter(pl.col("label") == 1), train.filter(pl.col("label") == 0)
+    assert np.allclose(pos["weight"], 1 / (1 - p)) and np.allclose(neg["weight"], 1 / p)
+    # Weights undo the sampling: the weighted counts estimate the labeled window's counts.
+    assert abs(pos["weight"].sum() / labeled["label"].sum() - 1) < 0.05
+    assert abs(neg["weight"].sum() / (labeled.height - labeled["label"].sum()) - 1) < 0.05
+    assert train["label_ds"].min() == D(30) and train["label_ds"].max() == D(36)
+    assert (train["if_eval"].to_numpy() == (user_bucket(train["source_id"].to_numpy(), 10) == 0)).all()
+
+
+def test_same_inputs_give_the_same_train_set_and_the_seed_changes_it(realgraph):
+    write_labeled(realgraph)
+    realgraph.materialize(["train"], T)
+    q = "SELECT source_id, destination_id, label_ds FROM train ORDER BY ALL"
+    first = realgraph.sql(q)
+    realgraph.materialize(["train"], T)
+    assert realgraph.sql(q) == first  # re-running replaces, same rows
+    realgraph.materialize(["train"], T, config={"train": {"seed": 1}})
+    assert realgraph.sql(q) != first
+
+
+def test_train_needs_all_seven_labeled_days(realgraph):
+    write_labeled(realgraph)
+    realgraph.execute("DELETE FROM labeled_candidates WHERE ds = ?", [D(33)])
+    result = realgraph.materialize(["train"], T, raise_on_error=False)
+    assert not result.success
+    [failed] = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert D(33).isoformat() in failed.description
+    assert realgraph.sql("SELECT count(*) FROM train")[0][0] == 0
+
+
+def _frame(n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    y = (x[:, 0] + rng.normal(size=n) > 0).astype(int)
+    return pl.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "label": y})
+
+
+def test_z_score_is_fit_on_the_training_split_only(tmp_path):
+    df = _frame()
+    eval_mask = np.arange(df.height) % 10 == 0
+    df = df.with_columns(b=pl.when(pl.Series(eval_mask)).then(1000.0).otherwise(pl.col("b")))  # eval rows far off
+    model = training.fit_light_ranker(df, ["a", "b", "c"], eval_mask)
+    train_rows = df.filter(~pl.Series(eval_mask))
+    assert np.allclose(model.manifest["normaliser"]["mean"], train_rows.select("a", "b", "c").mean().row(0))
+    assert np.allclose(model.manifest["normaliser"]["scale"], train_rows.select("a", "b", "c").std(ddof=0).row(0))
+    reloaded = training.load_model(model.save(tmp_path / "lr"))
+    assert np.allclose(reloaded.predict(df), model.predict(df))
+
+
+def test_boosted_trees_persist_and_reload(tmp_path):
+    df = _frame(5000)
+    eval_mask = np.arange(df.height) % 10 == 0
+    model = training.fit_boosted_trees(df, ["a", "b", "c"], training.BoostedTreesConfig(), eval_mask)
+    reloaded = training.load_model(model.save(tmp_path / "gbt"))
+    assert np.allclose(reloaded.predict(df), model.predict(df))
+    assert reloaded.features == ["a", "b", "c"]
+    assert training.evaluate(df["label"].to_numpy(), model.predict(df))["auc"] > 0.7
+
+
+def test_calibration_undoes_downsampling():
+    from feedtrain.downsampling import calibrate
+
+    p_true, pos_rate, neg_rate = 0.05, 0.95, 0.05
+    # On data downsampled with these rates, a perfectly trained model predicts this:
+    p_sampled = p_true * pos_rate / (p_true * pos_rate + (1 - p_true) * neg_rate)
+    assert np.isclose(calibrate(np.array([p_sampled]), pos_rate, neg_rate)[0], p_true)
