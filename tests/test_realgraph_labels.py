@@ -10,11 +10,13 @@ T = D(31)
 WIDE = {"min_positive_rate": 0.0, "max_positive_rate": 1.0}
 
 
-def build_labels(h, interactions, negatives=(), band=WIDE, through=D(33)):
-    write_raw(h, D(0), through, interactions=interactions, negatives=negatives)
-    h.materialize(["interaction_days"], D(0), through)
-    h.materialize(["tweeting_follows"], D(3), through)
+def build_labels(h, interactions, negatives=(), band=WIDE, drop_interaction_day=None):
+    write_raw(h, D(0), D(33), interactions=interactions, negatives=negatives)
+    h.materialize(["interaction_days"], D(0), D(33))
+    h.materialize(["tweeting_follows"], D(3), D(33))
     h.materialize(["candidates", "candidates_sampled"], T, config={"candidates_sampled": {"sample_percent": 100}})
+    if drop_interaction_day:
+        h.execute("DELETE FROM interaction_days WHERE ds = ?", [drop_interaction_day])
     return h.materialize(["labeled_candidates", "labeled_candidates_explicit"], T, raise_on_error=False,
                          config={"labeled_candidates": band, "labeled_candidates_explicit": band})
 
@@ -45,17 +47,19 @@ def test_negative_edges_of_the_label_day_are_dropped(realgraph):
 
 
 def test_missing_next_day_blocks_labels_and_writes_nothing(realgraph):
-    result = build_labels(realgraph, PAIRS, through=D(31))  # no events for T+1 at all
+    result = build_labels(realgraph, PAIRS, drop_interaction_day=D(32))  # T+1 would read as "nobody interacted"
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert {e.check_name for e in failed} == {"upstream_days_present"}
-    assert all(D(32).isoformat() in e.description for e in failed)
+    assert all(f"interaction_days: {D(32).isoformat()}" in e.description for e in failed)
     assert realgraph.sql("SELECT count(*) FROM labeled_candidates")[0][0] == 0
 
 
 def test_positive_rate_out_of_band_blocks_and_keeps_the_previous_version(realgraph):
     build_labels(realgraph, PAIRS + [(D(32), 1, 2, ["num_favorites"])])
     before = realgraph.sql("SELECT count(*), sum(label) FROM labeled_candidates WHERE ds = ?", [T])
+    realgraph.execute("UPDATE interaction_days SET label_mask = 1 WHERE ds = ? AND source_id = 1", [D(32)])
+    realgraph.execute("INSERT INTO interaction_days VALUES (?, 1, 3, 1)", [D(32)])  # a rerun would now differ
     result = realgraph.materialize(["labeled_candidates"], T, raise_on_error=False,
                                    config={"labeled_candidates": {"min_positive_rate": 0.9, "max_positive_rate": 1.0}})
     assert not result.success
