@@ -91,6 +91,8 @@ def markdown_table(df) -> str:
 
 
 def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "–"
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)

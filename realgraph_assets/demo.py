@@ -1,0 +1,112 @@
+"""Materialise a window of Real Graph history through the real assets, and report model quality.
+
+    python -m realgraph_assets.demo seed     # run.sh: fill the UI's instance with simulated history
+    python -m realgraph_assets.demo report --home /tmp/rg --world default --model-days 3
+
+``seed`` records the runs in the Dagster instance of $DAGSTER_HOME, so the UI shows them; ``report`` uses an
+ephemeral instance and prints, per variant and model day, the holdout metrics of both models, the num_days heuristic
+and the simulator's oracle.
+"""
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+
+import dagster as dg
+
+from feedtrain.partitions import LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS
+
+from .resources import SCHEMA
+
+MODELS = ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"]
+
+
+def steps(first_model_day: dt.date, last_model_day: dt.date) -> list[tuple[list[str], dt.date, dt.date]]:
+    """(assets, first day, last day) in dependency order, so every window the models need exists."""
+    d = lambda n: dt.timedelta(days=n)  # noqa: E731
+    train_first = first_model_day
+    label_first = train_first - d(TRAIN_WINDOW_DAYS - 1)
+    label_last = last_model_day + d(LABEL_DELAY_DAYS)  # the holdout day
+    events_first = label_first - d(LOOKBACK_DAYS - 1)
+    events_last = label_last + d(LABEL_DELAY_DAYS)
+    return [
+        (["group:realgraph_sources", "interaction_days"], events_first, events_last),
+        (["tweeting_follows"], label_first - d(TWEET_COUNT_DAYS - 1), label_last),
+        (["candidates", "candidates_sampled"], label_first, label_last),
+        (["labeled_candidates", "labeled_candidates_explicit"], label_first, label_last),
+        (["train", "train_explicit"], train_first, last_model_day),
+        (MODELS, first_model_day, last_model_day),
+    ]
+
+
+def materialize(defs, instance, selection, first, last, resources=None):
+    assets = dg.AssetSelection.assets(*[dg.AssetKey([SCHEMA, s]) for s in selection if not s.startswith("group:")])
+    assets |= dg.AssetSelection.groups(*[s[6:] for s in selection if s.startswith("group:")])
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    # Models read their inputs through the IO manager one partition at a time; warehouse assets take the range.
+    ranges = [(day, day) for day in days] if selection == MODELS else [(first, last)]
+    for a, b in ranges:
+        started = time.time()
+        result = dg.materialize(defs.assets, selection=assets, instance=instance, resources=resources or defs.resources,
+                                tags={"dagster/asset_partition_range_start": a.isoformat(),
+                                      "dagster/asset_partition_range_end": b.isoformat()})
+        print(f"  {' '.join(selection)} {a}..{b}: {'ok' if result.success else 'FAILED'} in {time.time() - started:.1f}s",
+              flush=True)
+
+
+def run(instance, last_model_day: dt.date, model_days: int) -> None:
+    from .definitions import defs
+
+    first = last_model_day - dt.timedelta(days=model_days - 1)
+    for selection, a, b in steps(first, last_model_day):
+        materialize(defs, instance, selection, a, b)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["seed", "report"])
+    parser.add_argument("--home", help="FEEDTRAIN_HOME for this run (report: required)")
+    parser.add_argument("--world", default=None, help="simulator preset (tiny, small, default, bench)")
+    parser.add_argument("--model-days", type=int, default=3)
+    parser.add_argument("--last-model-day", type=dt.date.fromisoformat, default=None,
+                        help="default: the newest model partition minus one (seed leaves it for you to materialise)")
+    args = parser.parse_args(argv)
+    if args.home:
+        os.environ["FEEDTRAIN_HOME"] = args.home
+    if args.world:
+        os.environ["FEEDTRAIN_WORLD"] = args.world
+    from feedtrain.partitions import model_partitions
+
+    last = args.last_model_day or dt.date.fromisoformat(model_partitions.get_last_partition_key()) - dt.timedelta(days=1)
+    started = time.time()
+    if args.command == "seed":
+        instance = dg.DagsterInstance.get()
+        run(instance, last, args.model_days)
+        print(f"seeded {args.model_days} model days ending {last} in {time.time() - started:.0f}s; "
+              f"materialise {last + dt.timedelta(days=1)} from the UI")
+        return
+    run(dg.DagsterInstance.ephemeral(), last, args.model_days)
+    print(f"\nmaterialised in {time.time() - started:.0f}s (world {os.environ.get('FEEDTRAIN_WORLD', 'default')})\n")
+    print_report()
+
+
+def print_report() -> None:
+    from .resources import realgraph_warehouse
+
+    with realgraph_warehouse().connect() as conn:
+        table = conn.execute("""
+            SELECT variant, model, count(*) AS days, round(avg(auc), 4) AS auc, round(avg(pr_auc), 4) AS pr_auc,
+                   round(avg(log_loss), 4) AS log_loss, round(avg(calibrated_log_loss), 4) AS calibrated_log_loss,
+                   round(avg(positive_rate), 4) AS holdout_positive_rate, round(avg(rows))::BIGINT AS holdout_rows
+            FROM model_evaluations GROUP BY variant, model
+            ORDER BY variant, CASE model WHEN 'oracle' THEN 0 WHEN 'boosted_trees' THEN 1 WHEN 'light_ranker' THEN 2 ELSE 3 END
+        """).pl()
+    from feedtrain.warehouse import markdown_table
+
+    print(markdown_table(table))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
