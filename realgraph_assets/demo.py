@@ -56,12 +56,17 @@ def materialize(defs, instance, selection, first, last, resources=None):
               flush=True)
 
 
-def run(instance, last_model_day: dt.date, model_days: int) -> None:
+def run(instance, last_model_day: dt.date, model_days: int, leave_last_models: bool = False) -> None:
+    """Build every table the models of the last ``model_days`` days need, and those models (all but the newest day's
+    when ``leave_last_models``: that one is for the user to materialise from the UI)."""
     from .definitions import defs
 
     first = last_model_day - dt.timedelta(days=model_days - 1)
     for selection, a, b in steps(first, last_model_day):
-        materialize(defs, instance, selection, a, b)
+        if selection == MODELS and leave_last_models:
+            b -= dt.timedelta(days=1)
+        if a <= b:
+            materialize(defs, instance, selection, a, b)
 
 
 def main(argv=None) -> None:
@@ -71,7 +76,7 @@ def main(argv=None) -> None:
     parser.add_argument("--world", default=None, help="simulator preset (tiny, small, default, bench)")
     parser.add_argument("--model-days", type=int, default=3)
     parser.add_argument("--last-model-day", type=dt.date.fromisoformat, default=None,
-                        help="default: the newest model partition minus one (seed leaves it for you to materialise)")
+                        help="default: the newest model partition (seed builds its data but leaves its models to you)")
     args = parser.parse_args(argv)
     if args.home:
         os.environ["FEEDTRAIN_HOME"] = args.home
@@ -79,13 +84,11 @@ def main(argv=None) -> None:
         os.environ["FEEDTRAIN_WORLD"] = args.world
     from feedtrain.partitions import model_partitions
 
-    last = args.last_model_day or dt.date.fromisoformat(model_partitions.get_last_partition_key()) - dt.timedelta(days=1)
+    last = args.last_model_day or dt.date.fromisoformat(model_partitions.get_last_partition_key())
     started = time.time()
     if args.command == "seed":
-        instance = dg.DagsterInstance.get()
-        run(instance, last, args.model_days)
-        print(f"seeded {args.model_days} model days ending {last} in {time.time() - started:.0f}s; "
-              f"materialise {last + dt.timedelta(days=1)} from the UI")
+        run(dg.DagsterInstance.get(), last, args.model_days + 1, leave_last_models=True)
+        print(f"seeded in {time.time() - started:.0f}s; the models of {last} are left for you to materialise")
         return
     run(dg.DagsterInstance.ephemeral(), last, args.model_days)
     print(f"\nmaterialised in {time.time() - started:.0f}s (world {os.environ.get('FEEDTRAIN_WORLD', 'default')})\n")
