@@ -28,6 +28,13 @@ def asset_dep(schema: str, table: str, start: int = 0, end: int = 0) -> dg.Asset
     return dg.AssetDep(dg.AssetKey([schema, table]), partition_mapping=window(start, end))
 
 
+def column_schema(conn, table: str) -> dg.TableSchema:
+    """The stored table's columns and types, with the comments of the DDL where it has them, for the asset catalog."""
+    rows = conn.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
+                        "WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index", [table]).fetchall()
+    return dg.TableSchema(columns=[dg.TableColumn(name, dtype, description=comment) for name, dtype, comment in rows])
+
+
 def write_days(context, conn, schema: str, table: str,
                build: Callable[[dt.date], tuple[list[dg.AssetCheckResult], dict]]) -> Iterator:
     """For each day of the run: ``build(day)`` stages ``stage_<table>`` and returns (check results, metadata);
@@ -39,7 +46,7 @@ def write_days(context, conn, schema: str, table: str,
         replace_partition(conn, table, day, f"stage_{table}")
         per_day.append({"ds": day.isoformat(), **{k: v for k, v in meta.items() if isinstance(v, (int, float))}})
         context.log.info(f"{schema}.{table} {day}: committed {meta.get('dagster/row_count')} rows")
-    metadata = dict(meta)
+    metadata = {**meta, "dagster/column_schema": column_schema(conn, table)}
     if len(per_day) > 1:
         metadata["days"] = dg.MetadataValue.md(markdown_table(pl.DataFrame(per_day)))
     yield dg.MaterializeResult(metadata=metadata, check_results=results)

@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import Field
 
-from feedtrain import checks, daily, downsampling, hashing, training
+from feedtrain import checks, daily, downsampling, hashing, plots, training
 from feedtrain.partitions import (LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS,
                                   candidate_partitions, events_partitions, label_partitions, model_partitions,
                                   partition_days, train_partitions, tweet_count_partitions, window)
@@ -27,6 +27,7 @@ FEATURES = [  # SPEC §1.8: every selected column but label and if_eval; ids are
     "source_id", "destination_id", "num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
     "num_profile_views", "days_since_last_interaction", "label_types",
 ]
+OWNERS = ["team:ranking-data"]
 POLICY = dg.BackfillPolicy.single_run()  # a backfill is one run per asset range: one DuckDB writer, no lock fights
 
 
@@ -77,7 +78,7 @@ SIM_FIELD = {"interaction_graph_labels_daily": "labels", "interaction_graph_agg_
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key(t), description=d, group_name="realgraph_sources", kinds={"duckdb"},
+    specs=[dg.AssetSpec(key(t), description=d, group_name="realgraph_sources", kinds={"duckdb"}, owners=OWNERS,
                         metadata={"partition_expr": "ds"}) for t, d in RAW_TABLES.items()],
     partitions_def=events_partitions, backfill_policy=POLICY, pool="duckdb_realgraph",
 )
@@ -100,7 +101,7 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-@dg.asset(key=key("interaction_days"), deps=[dep("interaction_graph_labels_daily")], partitions_def=events_partitions,
+@dg.asset(owners=OWNERS, key=key("interaction_days"), deps=[dep("interaction_graph_labels_daily")], partitions_def=events_partitions,
           group_name="realgraph_candidates", kinds={"duckdb"}, backfill_policy=POLICY, pool="duckdb_realgraph",
           metadata={"partition_expr": "ds"},
           check_specs=checks.specs(key("interaction_days"), checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY,
@@ -132,7 +133,7 @@ class TweetingFollowsConfig(dg.Config):
     max_follows_per_source: int = Field(2000, description="Follow edges kept per source, by destination tweet count (SPEC §2.3).")
 
 
-@dg.asset(key=key("tweeting_follows"),
+@dg.asset(owners=OWNERS, key=key("tweeting_follows"),
           deps=[dep("valid_user_follows"), dep("public_tweets", -(TWEET_COUNT_DAYS - 1))],
           partitions_def=tweet_count_partitions, group_name="realgraph_candidates", kinds={"duckdb"},
           backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
@@ -157,7 +158,7 @@ class CandidatesConfig(dg.Config):
     max_candidates_per_source: int = Field(2000, description="K of the per-source RANK cut (SPEC §1.3); ties are kept.")
 
 
-@dg.asset(key=key("candidates"),
+@dg.asset(owners=OWNERS, key=key("candidates"),
           deps=[dep("interaction_days", -(LOOKBACK_DAYS - 1)), dep("tweeting_follows"),
                 dep("interaction_graph_agg_negative_edge_snapshot")],
           partitions_def=candidate_partitions, group_name="realgraph_candidates", kinds={"duckdb"},
@@ -194,7 +195,7 @@ class SamplingConfig(dg.Config):
         "thousand training rows a day, so the default keeps 10. Set 1 for the literal rule.")
 
 
-@dg.asset(key=key("candidates_sampled"), deps=[dep("candidates")], partitions_def=candidate_partitions,
+@dg.asset(owners=OWNERS, key=key("candidates_sampled"), deps=[dep("candidates")], partitions_def=candidate_partitions,
           group_name="realgraph_candidates", kinds={"duckdb"}, backfill_policy=POLICY, pool="duckdb_realgraph",
           metadata={"partition_expr": "ds"},
           check_specs=checks.specs(key("candidates_sampled"), checks.NON_EMPTY, checks.UNIQUE_PAIRS))
@@ -243,7 +244,7 @@ def variant_assets(variant: str) -> list:
     suffix, positive_mask = VARIANTS[variant]
     labeled_table, train_table = f"labeled_candidates{suffix}", f"train{suffix}"
 
-    @dg.asset(name=labeled_table, key_prefix=[SCHEMA],
+    @dg.asset(owners=OWNERS, name=labeled_table, key_prefix=[SCHEMA],
               description=f"Day T's sampled candidates labeled with day T+1 ({variant}: label = 1 iff A did "
                           f"{'any' if variant == 'prod' else 'an explicit'} interaction toward B on T+1), negative "
                           "edges removed (SPEC §1.5-1.6).",
@@ -269,11 +270,11 @@ def variant_assets(variant: str) -> list:
                 rate = checks.positive_rate_in_band(conn, rel, config.min_positive_rate, config.max_positive_rate)
                 return ([present, checks.non_empty(conn, rel), checks.unique_pairs(conn, rel), rate],
                         {"dagster/row_count": n, "positive_rate": rate.metadata["positive_rate"].value,
-                         "preview": preview(conn, f"FROM {rel}")})
+                         "preview": preview(conn, f"FROM {rel}"), "recent_days": recent_days(conn, rel, day)})
 
             yield from write_days(context, conn, labeled_table, build)
 
-    @dg.asset(name=train_table, key_prefix=[SCHEMA], deps=[dep(labeled_table, -(TRAIN_WINDOW_DAYS - 1))],
+    @dg.asset(owners=OWNERS, name=train_table, key_prefix=[SCHEMA], deps=[dep(labeled_table, -(TRAIN_WINDOW_DAYS - 1))],
               partitions_def=train_partitions, group_name="realgraph_training", kinds={"duckdb"},
               backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
               description=f"The {variant} training set of day T: the labeled days [T-6, T], negatives kept with "
@@ -302,6 +303,19 @@ def variant_assets(variant: str) -> list:
             yield from write_days(context, conn, train_table, build)
 
     return [labeled, train] + model_assets(variant, labeled_table, train_table)
+
+
+def recent_days(conn, staged: str, day: dt.date, days: int = 14) -> dg.MetadataValue:
+    """Row count and positive rate of the last ``days`` labeled days (the staged day included)."""
+    table = staged.removeprefix("stage_")
+    frame = conn.execute(f"""
+        SELECT ds, count(*) AS rows, avg(label) AS positive_rate FROM (
+            SELECT ds, label FROM {table} WHERE ds BETWEEN $first AND $last AND ds <> $day
+            UNION ALL SELECT ds, label FROM {staged})
+        GROUP BY ds ORDER BY ds""", {"first": day - dt.timedelta(days=days - 1), "last": day, "day": day}).pl()
+    return plots.history(frame["ds"].to_list(), {"rows": frame["rows"].to_list(),
+                                                  "positive rate": frame["positive_rate"].to_list()},
+                         f"{table}: last {days} days")
 
 
 def build_train(labeled: pl.DataFrame, seed: int) -> pl.DataFrame:
@@ -333,7 +347,7 @@ def model_assets(variant: str, labeled_table: str, train_table: str) -> list:
 
 
 def model_asset(variant, kind, what, suffix, labeled_table, train_table):
-    @dg.asset(name=f"{kind}{suffix}", key_prefix=[SCHEMA], group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
+    @dg.asset(owners=OWNERS, name=f"{kind}{suffix}", key_prefix=[SCHEMA], group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
               ins={"train": dg.AssetIn(key(train_table)),
                    "holdout": dg.AssetIn(key(labeled_table), partition_mapping=window(1, 1))},
               deps=[dep("planted_interaction_probability", LABEL_DELAY_DAYS + 1, LABEL_DELAY_DAYS + 1)],
@@ -357,10 +371,11 @@ def model_asset(variant, kind, what, suffix, labeled_table, train_table):
         window_rate = float(train["label"].cast(pl.Float64).dot(train["weight"]) / train["weight"].sum())
         pos_rate, neg_rate = downsampling.realgraph_keep_rates(window_rate)
         y = holdout["label"].to_numpy()
+        predicted = fitted.predict(holdout)
         with warehouse.connect() as conn:
             oracle = planted_for(conn, holdout, variant)
             rows = {
-                kind: training.evaluate(y, fitted.predict(holdout), pos_rate, neg_rate),
+                kind: training.evaluate(y, predicted, pos_rate, neg_rate),
                 "num_days_heuristic": training.evaluate(y, holdout["num_days"].to_numpy(), probability=False),
                 "oracle": training.evaluate(y, oracle) if oracle is not None else None,
             }
@@ -377,15 +392,23 @@ def model_asset(variant, kind, what, suffix, labeled_table, train_table):
             "holdout_positive_rate": m["positive_rate"], "train_rows": fitted.manifest["trained_rows"],
             "comparison": dg.MetadataValue.md(markdown_table(table)),
             "model_path": dg.MetadataValue.path(str(path)),
+            "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle},
+                                   f"{variant} holdout {holdout_day}"),
+            "calibration_curve": plots.calibration(
+                y, {f"{kind} (calibrated)": downsampling.calibrate(predicted, pos_rate, neg_rate), "oracle": oracle},
+                f"{variant} calibration {holdout_day}"),
         }
         if kind == "boosted_trees":
             imp = fitted.manifest["feature_importance_gain"]
             metadata["feature_importance"] = dg.MetadataValue.md(markdown_table(
                 pl.DataFrame({"feature": list(imp), "gain": list(imp.values())}).sort("gain", descending=True)))
+            metadata["feature_importance_plot"] = plots.bars(list(imp), list(imp.values()), "gain per feature")
             metadata["best_iteration"] = fitted.manifest["best_iteration"]
         else:
             metadata["coefficients"] = dg.MetadataValue.md(markdown_table(
                 pl.DataFrame({"feature": features, "coef": fitted.manifest["coef"]})))
+            metadata["feature_importance_plot"] = plots.bars(features, [abs(c) for c in fitted.manifest["coef"]],
+                                                             "|coefficient| per z-scored feature")
         return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
 
     return model
