@@ -5,11 +5,12 @@ import dagster as dg
 from feedtrain.warehouse import io_manager
 
 from .assets import ALL_ASSETS
+from .champion import CHAMPION_ASSETS
 from .resources import RealGraphSimulator, realgraph_warehouse
 
 warehouse = realgraph_warehouse()
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
+    assets=[*ALL_ASSETS, *CHAMPION_ASSETS],
     resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RealGraphSimulator()},
 )

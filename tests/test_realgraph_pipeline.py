@@ -61,3 +61,26 @@ def test_partitioned_input_loads_through_the_duckdb_io_manager(realgraph):
     assert set(seen["holdout"]["ds"]) == {D(37)}  # exactly T+1: no day shift, no neighbouring day
     assert seen["holdout"].height == realgraph.sql("SELECT count(*) FROM labeled_candidates WHERE ds = ?", [D(37)])[0][0]
     assert set(seen["train"]["ds"]) == {D(36)}
+
+
+def test_champion_is_promoted_only_within_the_margin(realgraph):
+    materialize_world(realgraph, model_day=D(37))
+    realgraph.materialize(["train", "train_explicit"], D(36))
+    realgraph.materialize(MODELS, D(36))
+    realgraph.materialize(MODELS, D(37))
+
+    def decisions(margin):
+        realgraph.materialize(["champion"], D(0), config={"champion": {"max_auc_drop": margin}})
+        return realgraph.frame("SELECT * FROM champion_decisions WHERE model = 'boosted_trees' ORDER BY ds")
+
+    strict = decisions(-1.0)  # a challenger would need an AUC one point above the champion's: never
+    assert strict["promoted"].to_list() == [True, False] and strict["reason"][0] == "first model"
+    assert (realgraph.home / "models/realgraph/boosted_trees/CHAMPION").read_text().strip() == D(36).isoformat()
+    lenient = decisions(1.0)
+    assert lenient["promoted"].to_list() == [True, True]
+    assert (realgraph.home / "models/realgraph/boosted_trees/CHAMPION").read_text().strip() == D(37).isoformat()
+    # The champion is scored on the challenger's holdout: day 36's model on day 38's labeled candidates.
+    old = training.load_model(realgraph.home / "models/realgraph/boosted_trees" / D(36).isoformat())
+    holdout = realgraph.frame("SELECT * FROM labeled_candidates WHERE ds = ?", [D(38)])
+    expected = training.evaluate(holdout["label"].to_numpy(), old.predict(holdout))["auc"]
+    assert abs(lenient["champion_auc"][1] - expected) < 1e-12

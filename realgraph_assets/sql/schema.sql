@@ -56,3 +56,11 @@ CREATE TABLE IF NOT EXISTS model_evaluations (
     ds DATE NOT NULL, variant VARCHAR NOT NULL, model VARCHAR NOT NULL, holdout_ds DATE NOT NULL,
     rows BIGINT NOT NULL, positive_rate DOUBLE NOT NULL,
     auc DOUBLE, pr_auc DOUBLE, log_loss DOUBLE, calibrated_log_loss DOUBLE);
+CREATE TABLE IF NOT EXISTS champion_decisions (
+    variant VARCHAR NOT NULL, model VARCHAR NOT NULL,
+    ds DATE NOT NULL,                   -- the challenger: the model trained on day ds
+    holdout_ds DATE NOT NULL,           -- both models are scored on this day's labeled candidates
+    promoted BOOLEAN NOT NULL,
+    champion_ds DATE,                   -- the champion it was compared with (NULL for the first model)
+    challenger_auc DOUBLE, champion_auc DOUBLE, max_auc_drop DOUBLE NOT NULL,
+    reason VARCHAR NOT NULL);

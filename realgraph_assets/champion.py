@@ -1,0 +1,100 @@
+"""Model promotion: which day's model serves, and why.
+
+For each model kind, the days' models are replayed in order: the first becomes champion; each later one (the
+challenger) and the current champion are both scored on the challenger's holdout (the next day's labeled candidates),
+and the challenger is promoted iff its AUC is at least the champion's minus ``max_auc_drop``.  The whole chain is
+recomputed on every run, so a retrained day or a changed margin gives a consistent history; the decisions go to
+``champion_decisions`` and the champion's day to ``models/realgraph/<model>/CHAMPION`` for a serving system to read.
+"""
+
+import dagster as dg
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from feedtrain import training
+from feedtrain.warehouse import Warehouse, home, markdown_table
+
+from .assets import MODEL_KINDS, OWNERS, key
+from .labels import VARIANTS
+from .resources import SCHEMA
+
+
+class ChampionConfig(dg.Config):
+    max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its holdout AUC >= the champion's "
+                                                   "AUC on the same holdout minus this margin.")
+
+
+def model_dir(kind: str, suffix: str):
+    return home() / "models" / SCHEMA / f"{kind}{suffix}"
+
+
+def decide(conn, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
+    suffix = VARIANTS[variant][0]
+    days = conn.execute("SELECT ds, holdout_ds, auc FROM model_evaluations WHERE variant = ? AND model = ? ORDER BY ds",
+                        [variant, kind]).fetchall()
+    decisions, champion = [], None  # champion: (day, Model)
+    for day, holdout_day, auc in days:
+        path = model_dir(kind, suffix) / day.isoformat()
+        row = {"variant": variant, "model": kind, "ds": day, "holdout_ds": holdout_day, "challenger_auc": auc,
+               "champion_ds": champion[0] if champion else None, "champion_auc": None, "max_auc_drop": max_auc_drop}
+        if not (path / "manifest.json").exists():
+            decisions.append({**row, "promoted": False, "reason": f"model files missing at {path}"})
+            continue
+        challenger = training.load_model(path)
+        if champion is None:
+            decisions.append({**row, "promoted": True, "reason": "first model"})
+            champion = (day, challenger)
+            continue
+        holdout = conn.execute(f"SELECT * FROM labeled_candidates{suffix} WHERE ds = ?", [holdout_day]).pl()
+        champ_auc = training.evaluate(holdout["label"].to_numpy(), champion[1].predict(holdout))["auc"]
+        promoted = auc is not None and champ_auc is not None and auc >= champ_auc - max_auc_drop
+        reason = (f"AUC {auc:.4f} vs champion {champ_auc:.4f} on {holdout_day}: "
+                  f"{'within' if promoted else 'below'} the {max_auc_drop} margin") if auc and champ_auc else "no AUC"
+        decisions.append({**row, "champion_auc": champ_auc, "promoted": promoted, "reason": reason})
+        if promoted:
+            champion = (day, challenger)
+    if champion:
+        (model_dir(kind, suffix) / "CHAMPION").write_text(champion[0].isoformat() + "\n")
+    return pl.DataFrame(decisions, schema_overrides={"champion_auc": pl.Float64, "challenger_auc": pl.Float64,
+                                                     "champion_ds": pl.Date})
+
+
+def champion_asset(variant: str):
+    suffix = VARIANTS[variant][0]
+
+    @dg.asset(name=f"champion{suffix}", key_prefix=[SCHEMA], owners=OWNERS, group_name="realgraph_models",
+              deps=[key(f"{kind}{suffix}") for kind in MODEL_KINDS], pool="duckdb_realgraph", kinds={"duckdb"},
+              description=f"The serving {variant} model of each kind: every day's model is compared with the current "
+                          "champion on the challenger's next-day holdout and promoted iff its AUC is no worse than the "
+                          "champion's by more than the configured margin.")
+    def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
+        with warehouse.connect() as conn:
+            decisions = pl.concat([decide(conn, variant, kind, config.max_auc_drop) for kind in MODEL_KINDS],
+                                  how="vertical_relaxed")
+            if decisions.is_empty():
+                raise dg.Failure(f"no {variant} models have been trained yet")
+            conn.register("decisions", decisions.to_arrow())
+            conn.execute("BEGIN TRANSACTION")
+            conn.execute("DELETE FROM champion_decisions WHERE variant = ?", [variant])
+            conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decisions")
+            conn.execute("COMMIT")
+        metadata = {}
+        for kind in MODEL_KINDS:
+            promoted = decisions.filter((pl.col("model") == kind) & pl.col("promoted"))
+            if promoted.height:
+                last = promoted.row(-1, named=True)
+                metadata[f"{kind}_champion_day"] = last["ds"].isoformat()
+                metadata[f"{kind}_champion_auc"] = last["challenger_auc"]
+                metadata[f"{kind}_champion_path"] = dg.MetadataValue.path(str(model_dir(kind, suffix) / last["ds"].isoformat()))
+        metadata["decisions"] = dg.MetadataValue.md(markdown_table(
+            decisions.sort("ds", descending=True).head(20)
+            .select("model", "ds", "promoted", "champion_ds", "challenger_auc", "champion_auc", "reason")))
+        metadata["promotion_rule"] = (f"promote iff challenger AUC >= champion AUC - {config.max_auc_drop}, both scored on "
+                                      "the challenger's next-day holdout")
+        return dg.MaterializeResult(metadata=metadata)
+
+    return champion
+
+
+CHAMPION_ASSETS = [champion_asset(v) for v in VARIANTS]
