@@ -28,6 +28,12 @@ FEATURES = [  # SPEC §1.8: every selected column but label and if_eval; ids are
     "num_profile_views", "days_since_last_interaction", "label_types",
 ]
 OWNERS = ["team:ranking-data"]
+# Declarative automation (README "Scheduling"): the raw logs of yesterday land at 01:00 UTC; every other asset
+# materialises its newest partition as soon as that partition's inputs are all present and one was updated. The
+# per-layer end offsets of feedtrain/partitions.py make "newest partition" mean: candidates of yesterday, labels and
+# train sets of the day before (their T+1 is yesterday), models of the day before that (their holdout's labels).
+LANDS_DAILY = dg.AutomationCondition.on_cron("0 1 * * *", "UTC")
+WHEN_INPUTS_READY = dg.AutomationCondition.eager()
 POLICY = dg.BackfillPolicy.single_run()  # a backfill is one run per asset range: one DuckDB writer, no lock fights
 
 
@@ -79,6 +85,7 @@ SIM_FIELD = {"interaction_graph_labels_daily": "labels", "interaction_graph_agg_
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(key(t), description=d, group_name="realgraph_sources", kinds={"duckdb"}, owners=OWNERS,
+                        automation_condition=LANDS_DAILY,
                         metadata={"partition_expr": "ds"}) for t, d in RAW_TABLES.items()],
     partitions_def=events_partitions, backfill_policy=POLICY, pool="duckdb_realgraph",
 )
@@ -101,7 +108,7 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-@dg.asset(owners=OWNERS, key=key("interaction_days"), deps=[dep("interaction_graph_labels_daily")], partitions_def=events_partitions,
+@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("interaction_days"), deps=[dep("interaction_graph_labels_daily")], partitions_def=events_partitions,
           group_name="realgraph_candidates", kinds={"duckdb"}, backfill_policy=POLICY, pool="duckdb_realgraph",
           metadata={"partition_expr": "ds"},
           check_specs=checks.specs(key("interaction_days"), checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY,
@@ -133,7 +140,7 @@ class TweetingFollowsConfig(dg.Config):
     max_follows_per_source: int = Field(2000, description="Follow edges kept per source, by destination tweet count (SPEC §2.3).")
 
 
-@dg.asset(owners=OWNERS, key=key("tweeting_follows"),
+@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("tweeting_follows"),
           deps=[dep("valid_user_follows"), dep("public_tweets", -(TWEET_COUNT_DAYS - 1))],
           partitions_def=tweet_count_partitions, group_name="realgraph_candidates", kinds={"duckdb"},
           backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
@@ -158,7 +165,7 @@ class CandidatesConfig(dg.Config):
     max_candidates_per_source: int = Field(2000, description="K of the per-source RANK cut (SPEC §1.3); ties are kept.")
 
 
-@dg.asset(owners=OWNERS, key=key("candidates"),
+@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("candidates"),
           deps=[dep("interaction_days", -(LOOKBACK_DAYS - 1)), dep("tweeting_follows"),
                 dep("interaction_graph_agg_negative_edge_snapshot")],
           partitions_def=candidate_partitions, group_name="realgraph_candidates", kinds={"duckdb"},
@@ -195,7 +202,7 @@ class SamplingConfig(dg.Config):
         "thousand training rows a day, so the default keeps 10. Set 1 for the literal rule.")
 
 
-@dg.asset(owners=OWNERS, key=key("candidates_sampled"), deps=[dep("candidates")], partitions_def=candidate_partitions,
+@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("candidates_sampled"), deps=[dep("candidates")], partitions_def=candidate_partitions,
           group_name="realgraph_candidates", kinds={"duckdb"}, backfill_policy=POLICY, pool="duckdb_realgraph",
           metadata={"partition_expr": "ds"},
           check_specs=checks.specs(key("candidates_sampled"), checks.NON_EMPTY, checks.UNIQUE_PAIRS))
@@ -244,7 +251,7 @@ def variant_assets(variant: str) -> list:
     suffix, positive_mask = VARIANTS[variant]
     labeled_table, train_table = f"labeled_candidates{suffix}", f"train{suffix}"
 
-    @dg.asset(owners=OWNERS, name=labeled_table, key_prefix=[SCHEMA],
+    @dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, name=labeled_table, key_prefix=[SCHEMA],
               description=f"Day T's sampled candidates labeled with day T+1 ({variant}: label = 1 iff A did "
                           f"{'any' if variant == 'prod' else 'an explicit'} interaction toward B on T+1), negative "
                           "edges removed (SPEC §1.5-1.6).",
@@ -274,7 +281,7 @@ def variant_assets(variant: str) -> list:
 
             yield from write_days(context, conn, labeled_table, build)
 
-    @dg.asset(owners=OWNERS, name=train_table, key_prefix=[SCHEMA], deps=[dep(labeled_table, -(TRAIN_WINDOW_DAYS - 1))],
+    @dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, name=train_table, key_prefix=[SCHEMA], deps=[dep(labeled_table, -(TRAIN_WINDOW_DAYS - 1))],
               partitions_def=train_partitions, group_name="realgraph_training", kinds={"duckdb"},
               backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
               description=f"The {variant} training set of day T: the labeled days [T-6, T], negatives kept with "
@@ -347,7 +354,7 @@ def model_assets(variant: str, labeled_table: str, train_table: str) -> list:
 
 
 def model_asset(variant, kind, what, suffix, labeled_table, train_table):
-    @dg.asset(owners=OWNERS, name=f"{kind}{suffix}", key_prefix=[SCHEMA], group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
+    @dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, name=f"{kind}{suffix}", key_prefix=[SCHEMA], group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
               ins={"train": dg.AssetIn(key(train_table)),
                    "holdout": dg.AssetIn(key(labeled_table), partition_mapping=window(1, 1))},
               deps=[dep("planted_interaction_probability", LABEL_DELAY_DAYS + 1, LABEL_DELAY_DAYS + 1)],

@@ -20,6 +20,12 @@ from .labels import VARIANTS
 from .resources import SCHEMA
 
 
+# eager() would wait forever: the champion reads every model day and some days never get a model. Re-decide after any
+# model day is updated, once no model step is still running.
+AFTER_ANY_MODEL = (dg.AutomationCondition.any_deps_updated().since_last_handled()
+                   & ~dg.AutomationCondition.any_deps_in_progress() & ~dg.AutomationCondition.in_progress())
+
+
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its holdout AUC >= the champion's "
                                                    "AUC on the same holdout minus this margin.")
@@ -64,6 +70,7 @@ def champion_asset(variant: str):
     suffix = VARIANTS[variant][0]
 
     @dg.asset(name=f"champion{suffix}", key_prefix=[SCHEMA], owners=OWNERS, group_name="realgraph_models",
+              automation_condition=AFTER_ANY_MODEL,
               deps=[key(f"{kind}{suffix}") for kind in MODEL_KINDS], pool="duckdb_realgraph", kinds={"duckdb"},
               description=f"The serving {variant} model of each kind: every day's model is compared with the current "
                           "champion on the challenger's next-day holdout and promoted iff its AUC is no worse than the "
