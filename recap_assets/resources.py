@@ -1,0 +1,33 @@
+"""Resources of the recap location: its warehouse and the embedded home-timeline simulator."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from feedtrain.warehouse import Warehouse, database_path
+
+from .simulator import World, world
+
+SQL_DIR = Path(__file__).parent / "sql"
+SCHEMA = "recap"
+
+
+class RecapSimulator(dg.ConfigurableResource):
+    """The embedded default data source: a seeded "For You" home timeline (recap_assets/simulator.py)."""
+
+    preset: str = Field(default_factory=lambda: os.environ.get("FEEDTRAIN_WORLD", "default"),
+                        description="World size: tiny (tests), small, default (UI demo) or bench.")
+    seed: int = Field(11, description="Seed of the world; the same seed always gives the same logs.")
+
+    def world(self) -> World:
+        return world(self.preset, self.seed)
+
+
+def recap_warehouse(database: str | None = None) -> Warehouse:
+    """The recap DuckDB file (``recap_warehouse.duckdb`` under FEEDTRAIN_HOME unless given), schema ``recap``."""
+    return Warehouse(database=database or database_path(SCHEMA), schema_name=SCHEMA,
+                     ddl_path=str(SQL_DIR / "schema.sql"))
