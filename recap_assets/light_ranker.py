@@ -1,10 +1,14 @@
-"""The Earlybird-style light ranker (SPEC §4, §6.11): every feature discretised into 20 quantile bins, one-hot, and
-one logistic regression over the bins (a sparse linear layer with a sigmoid).
+"""The Earlybird-style light ranker (SPEC §4, §6.11): every feature discretised into (at most) 20 quantile bins,
+one-hot, and one logistic regression over the bins (a sparse linear layer with a sigmoid).
 
-SPEC §6.11 emulates Earlybird's percentile discretizer with scikit-learn's ``KBinsDiscretizer(n_bins=20,
-strategy="quantile", encode="onehot")``.  The fitted model is persisted as plain JSON (bin edges + one coefficient per
-bin) and scored from it with ``np.searchsorted`` (the discretizer's own rule), so it reloads without pickle and scores
-millions of rows without building the one-hot matrix.
+Deviation from SPEC §6.11's suggested ``KBinsDiscretizer(n_bins=20, strategy="quantile")``: its bin edges include
+the feature's minimum and maximum and drop duplicates, so a flag with less than half ones (has_video: 12 %) gets the
+edges [0, 1], a single bin, and the model never sees it.  Earlybird keeps binary features apart from the discretised
+ones; we get the same effect by cutting at the distinct *interior* quantiles (bin = number of cuts <= x), so every
+mass point (0 counts, each flag value) has its own bin.  For continuous features the two agree.
+
+The fitted model is persisted as plain JSON (cut points + one coefficient per bin) and scored from it with
+``np.searchsorted``, so it reloads without pickle and scores millions of rows without building the one-hot matrix.
 """
 
 from __future__ import annotations
@@ -12,16 +16,34 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import KBinsDiscretizer
 
 from feedtrain.training import FORMAT_VERSION
 
 KIND = "binned_light_ranker"
+
+
+def quantile_cuts(x: np.ndarray, n_bins: int) -> list[np.ndarray]:
+    """Per column, the distinct quantiles at 1/n_bins .. (n_bins-1)/n_bins: at most n_bins bins."""
+    qs = np.linspace(0, 1, n_bins + 1)[1:-1]
+    return [np.unique(np.quantile(x[:, j], qs)) for j in range(x.shape[1])]
+
+
+def bins(x: np.ndarray, cuts: list[np.ndarray]) -> np.ndarray:
+    """Bin index of every value, offset so that each (feature, bin) is one column of the one-hot layout."""
+    offsets = np.cumsum([0] + [len(c) + 1 for c in cuts[:-1]])
+    return np.stack([np.searchsorted(c, x[:, j], side="right") for j, c in enumerate(cuts)], axis=1) + offsets
+
+
+def one_hot(x: np.ndarray, cuts: list[np.ndarray]) -> sp.csr_matrix:
+    b = bins(x, cuts)
+    n, k = b.shape
+    width = sum(len(c) + 1 for c in cuts)
+    return sp.csr_matrix((np.ones(n * k), b.ravel(), np.arange(0, n * k + 1, k)), shape=(n, width))
 
 
 @dataclasses.dataclass
@@ -31,16 +53,9 @@ class BinnedLogisticModel:
     kind: str = KIND
 
     def logit(self, x: np.ndarray) -> np.ndarray:
+        cuts = [np.asarray(c) for c in self.manifest["cuts"]]
         coef = np.asarray(self.manifest["coef"])
-        out = np.full(len(x), float(self.manifest["intercept"]))
-        offset = 0
-        for j, edges in enumerate(self.manifest["bin_edges"]):
-            edges = np.asarray(edges)
-            n_bins = len(edges) - 1
-            b = np.clip(np.searchsorted(edges[1:-1], x[:, j], side="right"), 0, n_bins - 1)
-            out += coef[offset + b]
-            offset += n_bins
-        return out
+        return coef[bins(x, cuts)].sum(axis=1) + float(self.manifest["intercept"])
 
     def predict_array(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logit(x)))
@@ -54,19 +69,15 @@ class BinnedLogisticModel:
         return path
 
 
-def fit(x: np.ndarray, y: np.ndarray, features: list[str], n_bins: int = 20, c: float = 1.0):
-    """Returns (model, the fitted scikit-learn discretizer and regression) — the latter only to test the manifest."""
-    disc = KBinsDiscretizer(n_bins=n_bins, strategy="quantile", encode="onehot", quantile_method="averaged_inverted_cdf",
-                            subsample=None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "bins whose width are too small are removed": count features with many zeros
-        onehot = disc.fit_transform(x)
-    lr = LogisticRegression(C=c, max_iter=2000).fit(onehot, y)
+def fit(x: np.ndarray, y: np.ndarray, features: list[str], n_bins: int = 20, c: float = 0.05):
+    """Returns (model, the fitted scikit-learn regression) — the latter only to test the persisted form."""
+    cuts = quantile_cuts(x, n_bins)
+    lr = LogisticRegression(C=c, max_iter=2000).fit(one_hot(x, cuts), y)
     manifest = {"format_version": FORMAT_VERSION, "kind": KIND, "features": features, "n_bins": n_bins, "C": c,
-                "bin_edges": [e.tolist() for e in disc.bin_edges_], "coef": lr.coef_[0].tolist(),
+                "cuts": [cu.tolist() for cu in cuts], "coef": lr.coef_[0].tolist(),
                 "intercept": float(lr.intercept_[0]), "trained_rows": int(len(y)),
                 "created_at": dt.datetime.now(dt.UTC).isoformat()}
-    return BinnedLogisticModel(features, manifest), (disc, lr)
+    return BinnedLogisticModel(features, manifest), lr
 
 
 def load(path: Path) -> BinnedLogisticModel:
