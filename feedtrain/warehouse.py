@@ -61,10 +61,16 @@ def stage(conn: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict | N
 
 def replace_partition(conn: duckdb.DuckDBPyConnection, table: str, day: dt.date, staged: str) -> None:
     """Replace day ``day`` of ``table`` with the rows of ``staged`` in one transaction."""
+    replace_partitions(conn, day, {table: staged})
+
+
+def replace_partitions(conn: duckdb.DuckDBPyConnection, day: dt.date, staged_by_table: dict[str, str]) -> None:
+    """Replace day ``day`` of several tables at once: all of them change, or none does."""
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
-        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
+        for table, staged in staged_by_table.items():
+            conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

@@ -18,7 +18,7 @@ from feedtrain.partitions import (LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_
                                   candidate_partitions, events_partitions, label_partitions, model_partitions,
                                   partition_days, train_partitions, tweet_count_partitions, window)
 from feedtrain.daily import span
-from feedtrain.warehouse import Warehouse, home, markdown_table, preview, replace_partition, stage
+from feedtrain.warehouse import Warehouse, home, markdown_table, preview, replace_partitions, stage
 
 from .labels import ALL_LABELS, BIT, VARIANTS
 from .resources import SCHEMA, SQL_DIR, RealGraphSimulator
@@ -35,6 +35,7 @@ OWNERS = ["team:ranking-data"]
 LANDS_DAILY = dg.AutomationCondition.on_cron("0 1 * * *", "UTC")
 WHEN_INPUTS_READY = dg.AutomationCondition.eager()
 POLICY = dg.BackfillPolicy.single_run()  # a backfill is one run per asset range: one DuckDB writer, no lock fights
+POOL = "duckdb_realgraph"  # dagster.yaml: one step at a time per pool, i.e. one writer per DuckDB file
 
 
 def key(table: str) -> dg.AssetKey:
@@ -51,6 +52,14 @@ def dep(table: str, start: int = 0, end: int = 0) -> dg.AssetDep:
 
 def write_days(context, conn, table, build):
     return daily.write_days(context, conn, SCHEMA, table, build)
+
+
+def warehouse_asset(table: str, partitions_def, group: str, deps: list, checked=(), **kwargs):
+    """A daily DuckDB table of this location: the settings every such asset shares, in one place."""
+    return dg.asset(key=key(table), deps=deps, partitions_def=partitions_def, group_name=f"realgraph_{group}",
+                    kinds={"duckdb"}, owners=OWNERS, automation_condition=WHEN_INPUTS_READY, backfill_policy=POLICY,
+                    pool=POOL, metadata={"partition_expr": "ds"}, check_specs=checks.specs(key(table), *checked),
+                    **kwargs)
 
 
 def label_bits_table(conn) -> None:
@@ -87,10 +96,11 @@ SIM_FIELD = {"interaction_graph_labels_daily": "labels", "interaction_graph_agg_
     specs=[dg.AssetSpec(key(t), description=d, group_name="realgraph_sources", kinds={"duckdb"}, owners=OWNERS,
                         automation_condition=LANDS_DAILY,
                         metadata={"partition_expr": "ds"}) for t, d in RAW_TABLES.items()],
-    partitions_def=events_partitions, backfill_policy=POLICY, pool="duckdb_realgraph",
+    partitions_def=events_partitions, backfill_policy=POLICY, pool=POOL,
 )
 def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simulator: RealGraphSimulator):
-    """The embedded default data source: one simulated day of every raw Real Graph log, written atomically per table."""
+    """The embedded default data source: one simulated day of every raw Real Graph log, all tables of a day in one
+    transaction."""
     world = simulator.world()
     counts: dict[str, list[int]] = {t: [] for t in RAW_TABLES}
     with warehouse.connect() as conn:
@@ -100,7 +110,7 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
             for table in RAW_TABLES:
                 conn.register("sim", getattr(sim, SIM_FIELD[table]))
                 counts[table].append(stage(conn, f"stage_{table}", RAW_SQL[table], {"ds": day}))
-                replace_partition(conn, table, day, f"stage_{table}")
+            replace_partitions(conn, day, {table: f"stage_{table}" for table in RAW_TABLES})
             context.log.info(f"simulated {day}: {sim.labels.num_rows} interacting pairs")
     for table, n in counts.items():
         yield dg.MaterializeResult(asset_key=key(table), metadata={
@@ -108,11 +118,8 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("interaction_days"), deps=[dep("interaction_graph_labels_daily")], partitions_def=events_partitions,
-          group_name="realgraph_candidates", kinds={"duckdb"}, backfill_policy=POLICY, pool="duckdb_realgraph",
-          metadata={"partition_expr": "ds"},
-          check_specs=checks.specs(key("interaction_days"), checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY,
-                                   checks.UNIQUE_PAIRS))
+@warehouse_asset("interaction_days", events_partitions, "candidates", [dep("interaction_graph_labels_daily")],
+                 [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def interaction_days(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Incremental daily per-pair aggregate: one row per (day, A, B) with the day's label set as a bitmask. Candidates
     read 31 of these narrow partitions instead of re-reading 31 days of raw label arrays."""
@@ -140,11 +147,9 @@ class TweetingFollowsConfig(dg.Config):
     max_follows_per_source: int = Field(2000, description="Follow edges kept per source, by destination tweet count (SPEC §2.3).")
 
 
-@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("tweeting_follows"),
-          deps=[dep("valid_user_follows"), dep("public_tweets", -(TWEET_COUNT_DAYS - 1))],
-          partitions_def=tweet_count_partitions, group_name="realgraph_candidates", kinds={"duckdb"},
-          backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
-          check_specs=checks.specs(key("tweeting_follows"), checks.UPSTREAM_DAYS_PRESENT, checks.UNIQUE_PAIRS))
+@warehouse_asset("tweeting_follows", tweet_count_partitions, "candidates",
+                 [dep("valid_user_follows"), dep("public_tweets", -(TWEET_COUNT_DAYS - 1))],
+                 [checks.UPSTREAM_DAYS_PRESENT, checks.UNIQUE_PAIRS])
 def tweeting_follows(context: dg.AssetExecutionContext, warehouse: Warehouse, config: TweetingFollowsConfig):
     """Follow edges A->B of the day with B's public tweet count over the last 4 days, top 2000 per source."""
     with warehouse.connect() as conn:
@@ -165,13 +170,10 @@ class CandidatesConfig(dg.Config):
     max_candidates_per_source: int = Field(2000, description="K of the per-source RANK cut (SPEC §1.3); ties are kept.")
 
 
-@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("candidates"),
-          deps=[dep("interaction_days", -(LOOKBACK_DAYS - 1)), dep("tweeting_follows"),
-                dep("interaction_graph_agg_negative_edge_snapshot")],
-          partitions_def=candidate_partitions, group_name="realgraph_candidates", kinds={"duckdb"},
-          backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
-          check_specs=checks.specs(key("candidates"), checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY,
-                                   checks.UNIQUE_PAIRS))
+@warehouse_asset("candidates", candidate_partitions, "candidates",
+                 [dep("interaction_days", -(LOOKBACK_DAYS - 1)), dep("tweeting_follows"),
+                  dep("interaction_graph_agg_negative_edge_snapshot")],
+                 [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: CandidatesConfig):
     """Candidate pairs of day T with their ten features (SPEC §1.3, §1.8): pairs that interacted in [T-30, T] or
     are tweeting follow edges, negative edges removed, top 2000 per source by (num_days, num_tweets) with RANK ties."""
@@ -202,10 +204,8 @@ class SamplingConfig(dg.Config):
         "thousand training rows a day, so the default keeps 10. Set 1 for the literal rule.")
 
 
-@dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, key=key("candidates_sampled"), deps=[dep("candidates")], partitions_def=candidate_partitions,
-          group_name="realgraph_candidates", kinds={"duckdb"}, backfill_policy=POLICY, pool="duckdb_realgraph",
-          metadata={"partition_expr": "ds"},
-          check_specs=checks.specs(key("candidates_sampled"), checks.NON_EMPTY, checks.UNIQUE_PAIRS))
+@warehouse_asset("candidates_sampled", candidate_partitions, "candidates", [dep("candidates")],
+                 [checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: SamplingConfig):
     """Deterministic fingerprint sample of the day's candidates (SPEC §1.4): a pair is kept iff
     MOD(ABS(FARM_FINGERPRINT('<source_id>_<destination_id>')), 100) falls in the configured buckets, so the same pair
@@ -251,16 +251,13 @@ def variant_assets(variant: str) -> list:
     suffix, positive_mask = VARIANTS[variant]
     labeled_table, train_table = f"labeled_candidates{suffix}", f"train{suffix}"
 
-    @dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, name=labeled_table, key_prefix=[SCHEMA],
-              description=f"Day T's sampled candidates labeled with day T+1 ({variant}: label = 1 iff A did "
-                          f"{'any' if variant == 'prod' else 'an explicit'} interaction toward B on T+1), negative "
-                          "edges removed (SPEC §1.5-1.6).",
-              deps=[dep("candidates_sampled"), dep("interaction_days", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS),
-                    dep("interaction_graph_agg_negative_edge_snapshot", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS)],
-              partitions_def=label_partitions, group_name="realgraph_training", kinds={"duckdb"},
-              backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
-              check_specs=checks.specs(key(labeled_table), checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY,
-                                       checks.UNIQUE_PAIRS, checks.POSITIVE_RATE_IN_BAND))
+    @warehouse_asset(labeled_table, label_partitions, "training",
+                     [dep("candidates_sampled"), dep("interaction_days", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS),
+                      dep("interaction_graph_agg_negative_edge_snapshot", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS)],
+                     [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS, checks.POSITIVE_RATE_IN_BAND],
+                     description=f"Day T's sampled candidates labeled with day T+1 ({variant}: label = 1 iff A did "
+                                 f"{'any' if variant == 'prod' else 'an explicit'} interaction toward B on T+1), "
+                                 "negative edges removed (SPEC §1.5-1.6).")
     def labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig):
         with warehouse.connect() as conn:
             def build(day):
@@ -281,14 +278,12 @@ def variant_assets(variant: str) -> list:
 
             yield from write_days(context, conn, labeled_table, build)
 
-    @dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, name=train_table, key_prefix=[SCHEMA], deps=[dep(labeled_table, -(TRAIN_WINDOW_DAYS - 1))],
-              partitions_def=train_partitions, group_name="realgraph_training", kinds={"duckdb"},
-              backfill_policy=POLICY, pool="duckdb_realgraph", metadata={"partition_expr": "ds"},
-              description=f"The {variant} training set of day T: the labeled days [T-6, T], negatives kept with "
-                          "probability p and positives with 1-p (p = the window's positive rate) for a ~50/50 set, a "
-                          "deterministic draw per (pair, day, seed), the inverse keep probability as weight, and the "
-                          "SPEC §1.9 if_eval user-hash split.",
-              check_specs=checks.specs(key(train_table), checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY))
+    @warehouse_asset(train_table, train_partitions, "training", [dep(labeled_table, -(TRAIN_WINDOW_DAYS - 1))],
+                     [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY],
+                     description=f"The {variant} training set of day T: the labeled days [T-6, T], negatives kept "
+                                 "with probability p and positives with 1-p (p = the window's positive rate) for a "
+                                 "~50/50 set, a deterministic draw per (pair, day, seed), the inverse keep probability "
+                                 "as weight, and the SPEC §1.9 if_eval user-hash split.")
     def train(context: dg.AssetExecutionContext, warehouse: Warehouse, config: TrainConfig):
         with warehouse.connect() as conn:
             def build(day):
@@ -347,18 +342,16 @@ MODEL_KINDS = {
 
 def model_assets(variant: str, labeled_table: str, train_table: str) -> list:
     suffix = VARIANTS[variant][0]
-    out = []
-    for kind, what in MODEL_KINDS.items():
-        out.append(model_asset(variant, kind, what, suffix, labeled_table, train_table))
-    return out
+    return [model_asset(variant, kind, what, suffix, labeled_table, train_table) for kind, what in MODEL_KINDS.items()]
 
 
 def model_asset(variant, kind, what, suffix, labeled_table, train_table):
-    @dg.asset(owners=OWNERS, automation_condition=WHEN_INPUTS_READY, name=f"{kind}{suffix}", key_prefix=[SCHEMA], group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
+    @dg.asset(key=key(f"{kind}{suffix}"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
+              group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
               ins={"train": dg.AssetIn(key(train_table)),
                    "holdout": dg.AssetIn(key(labeled_table), partition_mapping=window(1, 1))},
               deps=[dep("planted_interaction_probability", LABEL_DELAY_DAYS + 1, LABEL_DELAY_DAYS + 1)],
-              partitions_def=model_partitions, pool="duckdb_realgraph",
+              partitions_def=model_partitions, pool=POOL,
               description=f"{variant}: {what} Trained on day T's train set and evaluated on day T+1's labeled "
                           "candidates (a time-based holdout) against the num_days heuristic and the simulator's oracle.")
     def model(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig,

@@ -8,7 +8,6 @@ recomputed on every run, so a retrained day or a changed margin gives a consiste
 """
 
 import dagster as dg
-import numpy as np
 import polars as pl
 from pydantic import Field
 
