@@ -54,7 +54,7 @@ _HEADS = {
         "recap.engagement.is_good_clicked_convo_desc_favorited_or_replied", 0.9164, 0.00195, 11.0, 11.0,
         _followed_by("e.engagement_type = 'convo_click'",
                      "e.engagement_type IN ('favorite', 'reply') AND e.surface = 'conversation'"),
-        base_rate=0.01, band=(0.001, 0.1), implies="is_favorited OR is_replied", v1_max_with="good_clicked_v2"),
+        base_rate=0.01, band=(0.001, 0.1), implies="is_favorited = 1 OR is_replied = 1", v1_max_with="good_clicked_v2"),
     # "clicks into the conversation and stays >= 2 minutes"
     "good_clicked_v2": Head(
         "recap.engagement.is_good_clicked_convo_desc_v2", 1.0, 0.00174, 0.0, 10.0,
@@ -67,10 +67,10 @@ _HEADS = {
     "reply_engaged_by_author": Head(
         "recap.engagement.is_replied_reply_engaged_by_author", 1.0, 0.001, 75.0, 75.0,
         _followed_by("e.engagement_type = 'reply'", "e.engagement_type = 'reply_engaged_by_author'"),
-        base_rate=0.0008, band=(0.0, 0.01), implies="is_replied"),
+        base_rate=0.0008, band=(0.0, 0.01), implies="is_replied = 1"),
     "video_playback_50": Head(
         "recap.engagement.is_video_playback_50", 1.0, 0.00427, 0.005, 0.005,
-        "bool_or(e.engagement_type = 'video_playback_50')", base_rate=0.02, band=(0.002, 0.2), implies="t.has_video"),
+        "bool_or(e.engagement_type = 'video_playback_50')", base_rate=0.013, band=(0.002, 0.2), implies="t.has_video"),
     "negative_feedback_v2": Head(
         "recap.engagement.is_negative_feedback_v2", 1.0, 0.00280, -74.0, -74.0,
         "bool_or(e.engagement_type = 'negative_feedback')", base_rate=0.003, band=(0.0003, 0.03)),

@@ -28,9 +28,10 @@ KIND = "binned_light_ranker"
 
 
 def quantile_cuts(x: np.ndarray, n_bins: int) -> list[np.ndarray]:
-    """Per column, the distinct quantiles at 1/n_bins .. (n_bins-1)/n_bins: at most n_bins bins."""
+    """Per column, the distinct quantiles at 1/n_bins .. (n_bins-1)/n_bins above the minimum: at most n_bins bins."""
     qs = np.linspace(0, 1, n_bins + 1)[1:-1]
-    return [np.unique(np.quantile(x[:, j], qs)) for j in range(x.shape[1])]
+    cuts = [np.unique(np.quantile(x[:, j], qs)) for j in range(x.shape[1])]
+    return [c[c > x[:, j].min()] if len(x) else c for j, c in enumerate(cuts)]  # no empty bin below the minimum
 
 
 def bins(x: np.ndarray, cuts: list[np.ndarray]) -> np.ndarray:
