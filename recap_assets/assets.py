@@ -349,16 +349,24 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-def recap_boosted_trees() -> training.BoostedTreesConfig:
+class RecapBoostedTreesConfig(training.BoostedTreesConfig):
     """LightGBM for the heavy-ranker stand-in. SPEC §1.10's BigQuery ML options are Real Graph's, not Recap's (the
     heavy ranker is a MaskNet, SPEC §3.6), so: more rounds at a lower rate, every row in every tree, LightGBM's usual
-    minimum leaf size, early stopping on the last training day."""
-    return training.BoostedTreesConfig(n_estimators=300, learning_rate=0.08, max_depth=6, num_leaves=31, subsample=1.0,
-                                       min_rows_per_tree=0, min_child_samples=40, min_rel_progress=0.0005)
+    minimum leaf size, early stopping on the last training day. (The defaults are redeclared in a subclass because
+    Dagster builds a nested config's defaults from its class, ignoring a ``default_factory``.)"""
+
+    n_estimators: int = Field(300, description="Boosting rounds at most (early stopping on the last training day).")
+    learning_rate: float = Field(0.08, description="Shrinkage per round.")
+    num_leaves: int = Field(31, description="Leaves per tree (LightGBM's default).")
+    subsample: float = Field(1.0, description="Share of rows per tree: all of them (the SPEC's 0.01 is Real Graph's).")
+    min_rows_per_tree: int = Field(0, description="Unused with subsample 1.0.")
+    min_child_samples: int = Field(40, description="Minimum rows per leaf.")
+    min_rel_progress: float = Field(0.0005, description="Early stop once the last training day's log loss improves "
+                                    "by less than this share in a round.")
 
 
 class ModelConfig(dg.Config):
-    boosted_trees: training.BoostedTreesConfig = Field(default_factory=recap_boosted_trees)
+    boosted_trees: RecapBoostedTreesConfig = Field(default_factory=RecapBoostedTreesConfig)
     light_ranker_bins: int = Field(20, description="Quantile bins per feature of the light ranker (SPEC §4: 20).")
     light_ranker_c: float = Field(
         0.05, description="Inverse L2 strength of the light ranker's logistic regression (C=1 overfits the ~900 bins on "

@@ -129,6 +129,7 @@ def test_whole_location_materialises_one_model_day(built):
     path = home / "models" / "recap" / "boosted_trees" / "favorited" / MODEL_DAY.isoformat()
     model = training.load_model(path)
     assert model.manifest["head"] == "favorited" and model.features == FEATURES
+    assert model.manifest["params"]["learning_rate"] == assets.RecapBoostedTreesConfig().learning_rate  # not Real Graph's
     lr = light_ranker.load(home / "models" / "recap" / "light_ranker" / "favorited" / MODEL_DAY.isoformat())
     train_days, valid_days = assets.split_days(MODEL_DAY)
     assert lr.manifest["valid_days"] == [valid_days[0].isoformat(), valid_days[-1].isoformat()]
