@@ -27,7 +27,7 @@ from feedtrain.partitions import (RECAP_CANDIDATE_AGE_DAYS, RECAP_FEATURE_WINDOW
 from feedtrain.warehouse import Warehouse, home, markdown_table, preview, stage
 
 from . import light_ranker, metrics
-from .features import EVERY_IMPRESSION, FEATURES, POINT_IN_TIME, POPULARITY_HEURISTIC, every_impression, point_in_time
+from .features import EVERY_IMPRESSION, FEATURES, POINT_IN_TIME, every_impression, point_in_time, popularity
 from .heads import HEADS, LABEL_COLUMNS, keep_rates, score
 from .resources import SCHEMA, SQL_DIR, RecapSimulator
 
@@ -51,8 +51,16 @@ def dep(table: str, start: int = 0, end: int = 0) -> dg.AssetDep:
 
 
 def ensure_table(conn, table: str, staged: str) -> None:
-    """Tables whose columns come from heads.py or the feature query take their shape from their first staged day."""
+    """Tables whose columns come from heads.py or the feature query take their shape from their first staged day; if
+    the heads or features changed since, say so instead of failing inside the INSERT."""
     conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {staged} LIMIT 0")
+    have = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                       "AND table_schema = current_schema()", [table]).fetchall()}
+    want = {d[0] for d in conn.execute(f"SELECT * FROM {staged} LIMIT 0").description}
+    if have != want:
+        raise dg.Failure(f"{SCHEMA}.{table} has columns {sorted(have - want)} that the new rows lack and lacks "
+                         f"{sorted(want - have)}: the heads or features changed. Drop the table (DROP TABLE "
+                         f"{SCHEMA}.{table}) and rebuild its days.")
 
 
 def for_asset(result: dg.AssetCheckResult, asset: dg.AssetKey) -> dg.AssetCheckResult:
@@ -458,7 +466,7 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
     valid = load_validation(conn, valid_days)
     x_valid = valid.select(FEATURES).to_numpy().astype(np.float64)
     has_oracle = "utility" in valid.columns and valid["utility"].null_count() == 0
-    heuristic = np.log1p(valid[POPULARITY_HEURISTIC].to_numpy())
+    heuristic = np.log(popularity(valid))
     predictions: dict[str, dict[str, np.ndarray]] = {"boosted_trees": {}, "light_ranker": {}}
     evaluations, out = [], []
     for h, head in HEADS.items():
@@ -500,12 +508,12 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
             evaluations.append({**row, "model": kind, **m, "note": None})
             head_meta[kind] = {**m, "train_rows": train.height, "train_positives": positives,
                                "model_path": dg.MetadataValue.path(str(path))}
-        # Baselines: the tweet's likes so far (Platt-scaled on the training rows, then calibrated), and the oracle.
+        # Baselines: the tweet's like rate so far (Platt-scaled on the training rows, then calibrated), and the oracle.
         if positives and negatives:
-            platt = LogisticRegression().fit(np.log1p(train[POPULARITY_HEURISTIC].to_numpy())[:, None], train["label"].to_numpy())
+            platt = LogisticRegression().fit(np.log(popularity(train))[:, None], train["label"].to_numpy())
             p_h = downsampling.calibrate(platt.predict_proba(heuristic[:, None])[:, 1], pos_rate, neg_rate)
             evaluations.append({**row, "model": "popularity_heuristic", "auc": metrics.auc(y_valid, heuristic),
-                                "rce": metrics.rce(y_valid, p_h), "note": "log1p(tweet likes so far), Platt-scaled"})
+                                "rce": metrics.rce(y_valid, p_h), "note": "tweet's smoothed like rate so far, Platt-scaled"})
         else:
             evaluations.append({**row, "model": "popularity_heuristic", "auc": metrics.auc(y_valid, heuristic),
                                 "rce": None, "note": "no training rows of both classes to scale it"})
@@ -550,7 +558,7 @@ def ranking_rows(valid: pl.DataFrame, predictions: dict, has_oracle: bool, day: 
     for version in ("v1", "v2"):
         scores = {kind: score(p, version) for kind, p in predictions.items() if p}
         scores["oracle"] = score({h: valid[f"p_{h}"].to_numpy() for h in HEADS}, version)
-        scores["popularity_heuristic"] = valid[POPULARITY_HEURISTIC].to_numpy()
+        scores["popularity_heuristic"] = popularity(valid)
         scores["random"] = hashing.uniform(pa.array(ids))
         for model, s in scores.items():
             ndcg, n = metrics.ndcg_at_k(group, relevance, s, 10, tiebreak=hashing.uniform(pa.array(ids), pa.array(np.full(len(ids), 1))))

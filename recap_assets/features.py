@@ -32,7 +32,13 @@ TWEET_CONTENT = ["has_image", "has_video", "has_link", "is_reply", "is_retweet",
                  "text_quality", "tweet_age_seconds"]
 CONTEXT = ["in_network", "hour_of_day"]
 FEATURES = VIEWER + AUTHOR + VIEWER_AUTHOR + TWEET_REALTIME + TWEET_CONTENT + CONTEXT
-POPULARITY_HEURISTIC = "t_favorites"  # the baseline ranker: the tweet's likes so far
+
+
+def popularity(df: pl.DataFrame) -> np.ndarray:
+    """The baseline ranker: the tweet's like rate so far, smoothed towards 1/30 by a prior of 30 impressions. (The
+    raw like count is the first idea, but on a simulated world a tweet gets a few impressions a day and its count
+    mostly measures how often it was shown: AUC 0.51 for likes on the default world against 0.57 for the rate.)"""
+    return ((df["t_favorites"].to_numpy() + 1.0) / (df["t_impressions"].to_numpy() + 30.0))
 
 POINT_IN_TIME = CheckDef(
     "point_in_time", "A deterministic sample of rows recomputes equal from raw events strictly before each impression, "

@@ -210,3 +210,17 @@ def test_planted_label_rates_near_head_base_rates():
     for k, h in HEADS.items():
         assert h.base_rate / 2 < p[k].mean() < h.base_rate * 2, k
     assert p["report_tweet_clicked"].mean() == pytest.approx(1e-5, rel=0.2)  # about 1 in 100,000 impressions
+
+
+def test_a_table_whose_heads_or_features_changed_is_refused():
+    import dagster as dg
+    import duckdb
+
+    conn = duckdb.connect()
+    conn.execute("CREATE TEMP TABLE staged AS SELECT 1 AS impression_id, 0 AS is_favorited, DATE '2026-08-01' AS ds")
+    assets.ensure_table(conn, "train_x", "staged")
+    assets.ensure_table(conn, "train_x", "staged")  # same shape: fine
+    conn.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT 1 AS impression_id, 0 AS is_new_head, "
+                 "DATE '2026-08-01' AS ds")
+    with pytest.raises(dg.Failure, match="is_new_head"):
+        assets.ensure_table(conn, "train_x", "staged")
