@@ -465,6 +465,7 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
             raise dg.Failure(f"{SCHEMA} models {day}: {present.description}")
     valid = load_validation(conn, valid_days)
     x_valid = valid.select(FEATURES).to_numpy().astype(np.float64)
+    columns_valid = light_ranker.Columns(x_valid)
     has_oracle = "utility" in valid.columns and valid["utility"].null_count() == 0
     heuristic = np.log(popularity(valid))
     predictions: dict[str, dict[str, np.ndarray]] = {"boosted_trees": {}, "light_ranker": {}}
@@ -497,7 +498,7 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
                 raw = fitted.booster.predict(x_valid)
             else:
                 fitted, _ = light_ranker.fit(x_train, y_train, FEATURES, config.light_ranker_bins, config.light_ranker_c)
-                raw = fitted.predict_array(x_valid)
+                raw = fitted.predict_array(columns_valid)
             p = downsampling.calibrate(raw, pos_rate, neg_rate)
             predictions[kind][h] = p
             m = {"auc": metrics.auc(y_valid, p), "rce": metrics.rce(y_valid, p)}
@@ -552,19 +553,19 @@ def ranking_rows(valid: pl.DataFrame, predictions: dict, has_oracle: bool, day: 
     if not has_oracle:
         return []
     group = valid["viewer_id"].to_numpy() * 100_000 + (valid["ds"].cast(pl.Int32).to_numpy())
-    relevance = valid["utility"].to_numpy()
-    ids = valid["impression_id"].to_numpy()
-    rows = []
+    ids = pa.array(valid["impression_id"].to_numpy())
+    scores = {}
     for version in ("v1", "v2"):
-        scores = {kind: score(p, version) for kind, p in predictions.items() if p}
-        scores["oracle"] = score({h: valid[f"p_{h}"].to_numpy() for h in HEADS}, version)
-        scores["popularity_heuristic"] = popularity(valid)
-        scores["random"] = hashing.uniform(pa.array(ids))
-        for model, s in scores.items():
-            ndcg, n = metrics.ndcg_at_k(group, relevance, s, 10, tiebreak=hashing.uniform(pa.array(ids), pa.array(np.full(len(ids), 1))))
-            rows.append({"ds": day, "weights_version": version, "model": model, "valid_first": valid_days[0],
-                         "valid_last": valid_days[-1], "ndcg_at_10": ndcg, "rankings": n})
-    return rows
+        scores.update({(version, kind): score(p, version) for kind, p in predictions.items() if p})
+        scores[(version, "oracle")] = score({h: valid[f"p_{h}"].to_numpy() for h in HEADS}, version)
+    for version in ("v1", "v2"):  # weight-free rankers: the same ranking under both versions
+        scores[(version, "popularity_heuristic")] = popularity(valid)
+        scores[(version, "random")] = hashing.uniform(ids)
+    ndcg = metrics.ndcg_many(group, valid["utility"].to_numpy(), scores, 10,
+                             tiebreak=hashing.uniform(ids, pa.array(np.ones(len(ids), dtype=np.int64))))
+    return [{"ds": day, "weights_version": version, "model": model, "valid_first": valid_days[0],
+             "valid_last": valid_days[-1], "ndcg_at_10": value, "rankings": n}
+            for (version, model), (value, n) in ndcg.items()]
 
 
 def store(conn, table: str, frame: pl.DataFrame, day: dt.date) -> None:

@@ -47,18 +47,33 @@ def one_hot(x: np.ndarray, cuts: list[np.ndarray]) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(n * k), b.ravel(), np.arange(0, n * k + 1, k)), shape=(n, width))
 
 
+class Columns:
+    """A feature matrix as (distinct values, index of each row's value) per column: build once, score many models."""
+
+    def __init__(self, x: np.ndarray):
+        self.rows = len(x)
+        self.columns = [np.unique(x[:, j], return_inverse=True) for j in range(x.shape[1])]
+
+
 @dataclasses.dataclass
 class BinnedLogisticModel:
     features: list[str]
     manifest: dict
     kind: str = KIND
 
-    def logit(self, x: np.ndarray) -> np.ndarray:
-        cuts = [np.asarray(c) for c in self.manifest["cuts"]]
+    def logit(self, x: "np.ndarray | Columns") -> np.ndarray:
+        cols = x if isinstance(x, Columns) else Columns(x)
         coef = np.asarray(self.manifest["coef"])
-        return coef[bins(x, cuts)].sum(axis=1) + float(self.manifest["intercept"])
+        out = np.full(cols.rows, float(self.manifest["intercept"]))
+        offset = 0
+        for (values, inverse), c in zip(cols.columns, self.manifest["cuts"]):
+            # the bin of each distinct value, then one gather per row: the same rule as bins(), without a
+            # binary search per row (the evaluation scores millions of rows with ten models)
+            out += coef[offset + np.searchsorted(np.asarray(c), values, side="right")][inverse]
+            offset += len(c) + 1
+        return out
 
-    def predict_array(self, x: np.ndarray) -> np.ndarray:
+    def predict_array(self, x: "np.ndarray | Columns") -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logit(x)))
 
     def predict(self, df) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 EPS = 1e-7
 
@@ -23,7 +23,14 @@ def rce(y: np.ndarray, p: np.ndarray) -> float | None:
 
 
 def auc(y: np.ndarray, score: np.ndarray) -> float | None:
-    return float(roc_auc_score(y, score)) if len(y) and y.min() != y.max() else None
+    """ROC AUC as the Mann-Whitney statistic on average ranks (equal to sklearn's roc_auc_score, a few times faster on
+    the millions of validation rows scored forty times per model day)."""
+    if not len(y) or y.min() == y.max():
+        return None
+    ranks = rankdata(score)
+    pos = y == 1
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def ndcg_at_k(group: np.ndarray, relevance: np.ndarray, score: np.ndarray, k: int = 10,
@@ -33,19 +40,26 @@ def ndcg_at_k(group: np.ndarray, relevance: np.ndarray, score: np.ndarray, k: in
     Gains are the relevance shifted to 0 at each group's least relevant item (the planted utility is negative when
     negative feedback dominates; a standard NDCG needs non-negative gains), discount 1/log2(rank + 1).
     """
+    return ndcg_many(group, relevance, {"s": score}, k, tiebreak)["s"]
+
+
+def ndcg_many(group: np.ndarray, relevance: np.ndarray, scores: dict[str, np.ndarray], k: int = 10,
+              tiebreak: np.ndarray | None = None) -> dict[str, tuple[float | None, int]]:
+    """``ndcg_at_k`` of several scores over the same rankings (the ideal DCG is computed once); ties in a score are
+    broken by ``tiebreak`` (default: row order)."""
     tiebreak = np.arange(len(group)) if tiebreak is None else tiebreak
-    df = pl.DataFrame({"g": group, "rel": relevance, "s": score, "t": tiebreak})
+    df = pl.DataFrame({"g": group, "rel": relevance, "t": tiebreak})
     df = df.with_columns(gain=pl.col("rel") - pl.col("rel").min().over("g"))
 
-    def dcg(order: list[str], descending: list[bool]) -> pl.DataFrame:
-        ranked = df.sort(["g", *order], descending=[False, *descending])
+    def dcg(frame: pl.DataFrame, by: str) -> pl.DataFrame:
+        ranked = frame.sort(["g", by, "t"], descending=[False, True, False])
         ranked = ranked.with_columns(rank=pl.int_range(1, pl.len() + 1).over("g"))
         return (ranked.filter(pl.col("rank") <= k)
                 .group_by("g").agg((pl.col("gain") / (pl.col("rank") + 1).cast(pl.Float64).log(2)).sum().alias("dcg")))
 
-    got = dcg(["s", "t"], [True, False])
-    ideal = dcg(["gain", "t"], [True, False]).rename({"dcg": "idcg"})
-    both = got.join(ideal, on="g").filter(pl.col("idcg") > 0)
-    if both.is_empty():
-        return None, 0
-    return float((both["dcg"] / both["idcg"]).mean()), both.height
+    ideal = dcg(df, "gain").rename({"dcg": "idcg"}).filter(pl.col("idcg") > 0)
+    out = {}
+    for name, score in scores.items():
+        both = dcg(df.with_columns(s=pl.Series(score)), "s").join(ideal, on="g")
+        out[name] = (float((both["dcg"] / both["idcg"]).mean()), both.height) if both.height else (None, 0)
+    return out

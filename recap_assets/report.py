@@ -45,6 +45,17 @@ def stages(model_day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
     ]
 
 
+def next_day_stages(day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
+    """The runs that add one day ``day`` once every earlier day exists: the raw logs of day+1 (its late engagements),
+    then day's features, labels and training sets, then day's models (as a daily schedule would run them)."""
+    from .assets import key
+
+    after = day + dt.timedelta(days=RECAP_LABEL_DELAY_DAYS)
+    return [("raw logs", ["recap_sources"], after, after), ("features", [key("impression_features")], day, day),
+            ("labels, training sets", [key("impressions_labeled"), "recap_training"], day, day),
+            ("models", ["recap_models"], day, day)]
+
+
 def selection(items: list) -> dg.AssetSelection:
     sel = dg.AssetSelection.assets(*[i for i in items if isinstance(i, dg.AssetKey)])
     return sel | dg.AssetSelection.groups(*[i for i in items if isinstance(i, str)])
@@ -61,14 +72,15 @@ def resources(home: Path, preset: str, seed: int) -> dict:
 
 
 def build(home: Path, preset: str, seed: int = 11, model_day: dt.date | None = None, run_config: dict | None = None,
-          log=print) -> dict[str, float]:
-    """Materialise every asset model_day needs; returns the wall time of each stage in seconds."""
+          log=print, only_next_day: bool = False) -> dict[str, float]:
+    """Materialise every asset model_day needs (or, with only_next_day, what model_day adds to the day before it);
+    returns the wall time of each stage in seconds."""
     from .assets import ALL_ASSETS
 
     model_day = model_day or first_model_day()
     res = resources(home, preset, seed)
     timings = {}
-    for name, groups, first, last in stages(model_day):
+    for name, groups, first, last in (next_day_stages(model_day) if only_next_day else stages(model_day)):
         if first < recap_events_partitions.start.date():
             raise ValueError(f"{model_day} needs raw days from {first}, before the first event day")
         started = time.perf_counter()
@@ -105,13 +117,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-day", type=dt.date.fromisoformat, default=None,
                         help="model partition (default: the first one)")
     parser.add_argument("--weights", default="v1", choices=["v1", "v2"], help="SPEC §3.2 weights of the headline NDCG")
+    parser.add_argument("--next-day", action="store_true",
+                        help="only add --model-day to a home that already holds the day before (times one new day)")
     args = parser.parse_args(argv)
     home = args.home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["FEEDTRAIN_HOME"] = str(home)
     model_day = args.model_day or first_model_day()
     config = {"ops": {"ranker_models": {"config": {"weights_version": args.weights}}}}
-    timings = build(home, args.preset, args.seed, model_day, config)
+    timings = build(home, args.preset, args.seed, model_day, config, only_next_day=args.next_day)
     per_head, ranking = tables(home, model_day, args.weights)
     print(f"\n## Recap, {args.preset} world (seed {args.seed}), model day {model_day}\n")
     print("Per head, on every impression of the validation days (AUC, RCE in %; RCE on calibrated probabilities):\n")

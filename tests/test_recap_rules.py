@@ -132,6 +132,15 @@ def test_rce_and_auc():
     assert metrics.auc(np.zeros(3), np.ones(3)) is None and metrics.rce(np.zeros(3), np.ones(3)) is None
 
 
+def test_auc_equals_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    y = (rng.random(5000) < 0.1).astype(int)
+    s = np.round(rng.random(5000) + 0.3 * y, 2)  # many ties
+    assert metrics.auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
 def test_ndcg_at_10():
     group = np.array([1, 1, 1, 2, 2])
     rel = np.array([3.0, 1.0, 0.0, 2.0, 0.0])
