@@ -182,12 +182,12 @@ def label_consistency(conn, staged: str, day: dt.date) -> dg.AssetCheckResult:
 
 
 def positive_rates(conn, relation: str) -> tuple[dg.AssetCheckResult, pl.DataFrame]:
-    row = conn.execute(f"SELECT count(*), " + ", ".join(f"avg({c})" for c in LABEL_COLUMNS) + f" FROM {relation}").fetchone()
-    n, rates = row[0], [float(r) if r is not None else float("nan") for r in row[1:]]
-    table = pl.DataFrame({"head": list(HEADS), "positive_rate": rates,
+    row = conn.execute("SELECT count(*), " + ", ".join(f"coalesce(sum({c}), 0)" for c in LABEL_COLUMNS)
+                       + f" FROM {relation}").fetchone()
+    n, positives = row[0], [int(p) for p in row[1:]]
+    table = pl.DataFrame({"head": list(HEADS), "positive_rate": [p / n if n else float("nan") for p in positives],
                           "band_low": [h.band[0] for h in HEADS.values()],
-                          "band_high": [h.band[1] for h in HEADS.values()],
-                          "positives": [int(round(r * n)) if n else 0 for r in rates]})
+                          "band_high": [h.band[1] for h in HEADS.values()], "positives": positives})
     out = table.filter(~((pl.col("positive_rate") >= pl.col("band_low")) & (pl.col("positive_rate") <= pl.col("band_high"))))
     return dg.AssetCheckResult(
         check_name=POSITIVE_RATES.name, passed=n > 0 and out.is_empty(),

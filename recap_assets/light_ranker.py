@@ -61,7 +61,7 @@ class BinnedLogisticModel:
     manifest: dict
     kind: str = KIND
 
-    def logit(self, x: "np.ndarray | Columns") -> np.ndarray:
+    def logit(self, x: np.ndarray | Columns) -> np.ndarray:
         cols = x if isinstance(x, Columns) else Columns(x)
         coef = np.asarray(self.manifest["coef"])
         out = np.full(cols.rows, float(self.manifest["intercept"]))
@@ -73,7 +73,7 @@ class BinnedLogisticModel:
             offset += len(c) + 1
         return out
 
-    def predict_array(self, x: "np.ndarray | Columns") -> np.ndarray:
+    def predict_array(self, x: np.ndarray | Columns) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logit(x)))
 
     def predict(self, df) -> np.ndarray:
@@ -91,7 +91,7 @@ def fit(x: np.ndarray, y: np.ndarray, features: list[str], n_bins: int = 20, c: 
     lr = LogisticRegression(C=c, max_iter=2000).fit(one_hot(x, cuts), y)
     manifest = {"format_version": FORMAT_VERSION, "kind": KIND, "features": features, "n_bins": n_bins, "C": c,
                 "cuts": [cu.tolist() for cu in cuts], "coef": lr.coef_[0].tolist(),
-                "intercept": float(lr.intercept_[0]), "trained_rows": int(len(y)),
+                "intercept": float(lr.intercept_[0]), "trained_rows": len(y),
                 "created_at": dt.datetime.now(dt.UTC).isoformat()}
     return BinnedLogisticModel(features, manifest), lr
 

@@ -128,6 +128,11 @@ class World:
         self.follow_ms = np.where(before, -rng.integers(1, 1000 * DAY_MS, m),
                                   rng.integers(0, 200 * DAY_MS, m)).astype(np.int64)
         self.follow_ptr = np.searchsorted(self.follow_src, np.arange(n + 1))
+        # Per-world caches of the day-level pieces a day reuses from its neighbours (day t reads tweets of t-2 .. t
+        # and engagements caused by impressions of t-2 .. t), so a run over consecutive days computes each once.
+        self.tweets = functools.lru_cache(maxsize=8)(self._tweets)
+        self.impressions = functools.lru_cache(maxsize=4)(self._impressions)
+        self.engagements_from = functools.lru_cache(maxsize=4)(self._engagements_from)
         self.alpha = {e: 0.0 for e in EVENTS}
         self._calibrate()
 
@@ -149,8 +154,7 @@ class World:
         return pos, self.follow_key[pos] == k
 
     # -- tweets --------------------------------------------------------------------------------------------------------
-    @functools.lru_cache(maxsize=8)
-    def tweets(self, t: int) -> dict[str, np.ndarray]:
+    def _tweets(self, t: int) -> dict[str, np.ndarray]:
         rng = self._rng(1, t)
         season = WEEKDAY_FACTOR[(self.epoch + dt.timedelta(days=t)).weekday()]
         author = np.repeat(np.arange(self.n_users), rng.poisson(self.tweet_rate * season))
@@ -170,8 +174,7 @@ class World:
         }
 
     # -- impressions ---------------------------------------------------------------------------------------------------
-    @functools.lru_cache(maxsize=4)
-    def impressions(self, t: int) -> dict[str, np.ndarray]:
+    def _impressions(self, t: int) -> dict[str, np.ndarray]:
         """Impressions served on day t, with every quantity the planted probabilities need."""
         p, n = self.preset, self.n_users
         rng = self._rng(2, t)
@@ -320,8 +323,7 @@ class World:
         return out
 
     # -- engagements ---------------------------------------------------------------------------------------------------
-    @functools.lru_cache(maxsize=4)
-    def engagements_from(self, t: int) -> dict[str, np.ndarray]:
+    def _engagements_from(self, t: int) -> dict[str, np.ndarray]:
         """Every engagement caused by day t's impressions (some land on day t+1, late ones up to day t+2)."""
         imp = self.impressions(t)
         p = imp["p"]

@@ -4,6 +4,7 @@ a rule changes nothing the other tests read."""
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 
 import dagster as dg
@@ -131,16 +132,16 @@ def test_whole_location_materialises_one_model_day(built):
     assert model.manifest["head"] == "favorited" and model.features == FEATURES
     assert model.manifest["params"]["learning_rate"] == assets.RecapBoostedTreesConfig().learning_rate  # not Real Graph's
     lr = light_ranker.load(home / "models" / "recap" / "light_ranker" / "favorited" / MODEL_DAY.isoformat())
-    train_days, valid_days = assets.split_days(MODEL_DAY)
+    _, valid_days = assets.split_days(MODEL_DAY)
     assert lr.manifest["valid_days"] == [valid_days[0].isoformat(), valid_days[-1].isoformat()]
     assert sum(timings.values()) < 150
 
 
 def test_models_train_only_on_days_before_validation(built):
     home, _ = built
-    train_days, valid_days = assets.split_days(MODEL_DAY)
+    train_days, _ = assets.split_days(MODEL_DAY)
     for kind in assets.MODEL_KINDS:
-        manifest = light_ranker.json.loads(
+        manifest = json.loads(
             (home / "models" / "recap" / kind / "favorited" / MODEL_DAY.isoformat() / "manifest.json").read_text())
         assert manifest["train_days"] == [train_days[0].isoformat(), train_days[-1].isoformat()]
         assert dt.date.fromisoformat(manifest["train_days"][1]) < dt.date.fromisoformat(manifest["valid_days"][0])
