@@ -7,8 +7,10 @@ rows, evaluates the blocking checks on the stage and, only if they pass, replace
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -23,9 +25,22 @@ def span(day: dt.date, start: int, end: int = 0) -> list[dt.date]:
     return [day + dt.timedelta(days=i) for i in range(start, end + 1)]
 
 
-def asset_dep(schema: str, table: str, start: int = 0, end: int = 0) -> dg.AssetDep:
-    """Day T of the dependent asset reads days [T + start, T + end] of ``schema/table``."""
-    return dg.AssetDep(dg.AssetKey([schema, table]), partition_mapping=window(start, end))
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """A code location's schema and SQL folder: how its asset keys, SQL files and dependencies are named."""
+
+    schema: str
+    sql_dir: Path
+
+    def key(self, table: str) -> dg.AssetKey:
+        return dg.AssetKey([self.schema, table])
+
+    def sql(self, name: str) -> str:
+        return (self.sql_dir / f"{name}.sql").read_text()
+
+    def dep(self, table: str, start: int = 0, end: int = 0) -> dg.AssetDep:
+        """Day T of the dependent asset reads days [T + start, T + end] of ``table``."""
+        return dg.AssetDep(self.key(table), partition_mapping=window(start, end))
 
 
 def column_schema(conn, table: str) -> dg.TableSchema:

@@ -8,11 +8,10 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+import dagster as dg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
-
-import dagster as dg  # noqa: E402
 
 
 def _markdown(fig, title: str) -> dg.MetadataValue:

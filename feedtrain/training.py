@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import lightgbm as lgb
 import numpy as np
 import polars as pl
@@ -18,8 +19,6 @@ from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 from sklearn.preprocessing import StandardScaler
-
-import dagster as dg
 
 from .downsampling import calibrate
 

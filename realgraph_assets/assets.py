@@ -14,11 +14,30 @@ import pyarrow as pa
 from pydantic import Field
 
 from feedtrain import checks, daily, downsampling, hashing, plots, training
-from feedtrain.partitions import (LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS,
-                                  candidate_partitions, events_partitions, label_partitions, model_partitions,
-                                  partition_days, train_partitions, tweet_count_partitions, window)
+from feedtrain.automation import LANDS_DAILY, OWNERS, WHEN_INPUTS_READY
 from feedtrain.daily import span
-from feedtrain.warehouse import Warehouse, home, markdown_table, preview, replace_partitions, stage
+from feedtrain.partitions import (
+    LABEL_DELAY_DAYS,
+    LOOKBACK_DAYS,
+    TRAIN_WINDOW_DAYS,
+    TWEET_COUNT_DAYS,
+    candidate_partitions,
+    events_partitions,
+    label_partitions,
+    model_partitions,
+    partition_days,
+    train_partitions,
+    tweet_count_partitions,
+    window,
+)
+from feedtrain.warehouse import (
+    Warehouse,
+    home,
+    markdown_table,
+    preview,
+    replace_partitions,
+    stage,
+)
 
 from .labels import ALL_LABELS, BIT, VARIANTS
 from .resources import SCHEMA, SQL_DIR, RealGraphSimulator
@@ -27,27 +46,12 @@ FEATURES = [  # SPEC §1.8: every selected column but label and if_eval; ids are
     "source_id", "destination_id", "num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
     "num_profile_views", "days_since_last_interaction", "label_types",
 ]
-OWNERS = ["team:ranking-data"]
-# Declarative automation (README "Scheduling"): the raw logs of yesterday land at 01:00 UTC; every other asset
-# materialises its newest partition as soon as that partition's inputs are all present and one was updated. The
-# per-layer end offsets of feedtrain/partitions.py make "newest partition" mean: candidates of yesterday, labels and
-# train sets of the day before (their T+1 is yesterday), models of the day before that (their holdout's labels).
-LANDS_DAILY = dg.AutomationCondition.on_cron("0 1 * * *", "UTC")
-WHEN_INPUTS_READY = dg.AutomationCondition.eager()
 POLICY = dg.BackfillPolicy.single_run()  # a backfill is one run per asset range: one DuckDB writer, no lock fights
 POOL = "duckdb_realgraph"  # dagster.yaml: one step at a time per pool, i.e. one writer per DuckDB file
 
 
-def key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([SCHEMA, table])
-
-
-def sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
-
-
-def dep(table: str, start: int = 0, end: int = 0) -> dg.AssetDep:
-    return daily.asset_dep(SCHEMA, table, start, end)
+LOCATION = daily.Location(SCHEMA, SQL_DIR)
+key, sql, dep = LOCATION.key, LOCATION.sql, LOCATION.dep
 
 
 def write_days(context, conn, table, build):

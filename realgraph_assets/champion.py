@@ -18,7 +18,6 @@ from .assets import MODEL_KINDS, OWNERS, key
 from .labels import VARIANTS
 from .resources import SCHEMA
 
-
 # eager() would wait forever: the champion reads every model day and some days never get a model. Re-decide after any
 # model day is updated, once no model step is still running.
 AFTER_ANY_MODEL = (dg.AutomationCondition.any_deps_updated().since_last_handled()

@@ -16,7 +16,12 @@ import time
 
 import dagster as dg
 
-from feedtrain.partitions import LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS
+from feedtrain.partitions import (
+    LABEL_DELAY_DAYS,
+    LOOKBACK_DAYS,
+    TRAIN_WINDOW_DAYS,
+    TWEET_COUNT_DAYS,
+)
 
 from .resources import SCHEMA
 

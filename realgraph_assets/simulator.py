@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from feedtrain.partitions import EVENTS_START
+from feedtrain.simulate import mean_one, sample_in_group
 
 from .labels import BIT, NEGATIVE_TYPES
 
@@ -82,16 +83,16 @@ class World:
         n = self.preset.users
         self.n_users = n
         # Users: heavy-tailed activity (as a source) and popularity (as a destination), communities for homophily.
-        self.activity = _mean_one(rng.lognormal(0.0, 0.9, n))
-        self.popularity = _mean_one(rng.pareto(1.5, n) + 0.05)
-        self.tweet_rate = self.preset.tweets_per_user * _mean_one(rng.lognormal(0.0, 1.0, n))
+        self.activity = mean_one(rng.lognormal(0.0, 0.9, n))
+        self.popularity = mean_one(rng.pareto(1.5, n) + 0.05)
+        self.tweet_rate = self.preset.tweets_per_user * mean_one(rng.lognormal(0.0, 1.0, n))
         community = rng.integers(0, max(1, n // 150), n)
 
         # Latent ties: out-degree grows with activity; 75 % inside the community, destination ~ popularity.
         degree = np.maximum(1, rng.poisson(self.preset.ties_per_user * np.sqrt(self.activity))).astype(np.int64)
         src = np.repeat(np.arange(n), degree)
         same = rng.random(len(src)) < 0.75
-        dst = np.where(same, _sample_in_group(rng, community, self.popularity, community[src]),
+        dst = np.where(same, sample_in_group(rng, community, self.popularity, community[src]),
                        rng.choice(n, len(src), p=self.popularity / self.popularity.sum()))
         affinity = rng.lognormal(0.0, 0.8, len(src)) * np.where(same, 1.5, 0.7)
         strong = rng.random(len(src)) < np.minimum(1.0, 3.0 / degree[src])
@@ -105,7 +106,7 @@ class World:
         key, first = np.unique(src * n + dst, return_index=True)
         self.src, self.dst, self.key = src[first], dst[first], key
         m = len(key)
-        self.affinity = _mean_one(affinity[first])
+        self.affinity = mean_one(affinity[first])
         self.explicit_scale = rng.beta(2.0, 2.0, m) * 2.0
 
         # Lifecycle, in days since the epoch: 60 % of ties predate it; the rest form over the next ~13 months.
@@ -211,21 +212,6 @@ class World:
         pos = np.clip(np.searchsorted(self.key, keys), 0, len(self.key) - 1)
         return (self.key[pos] == keys) & (self.negative_day[pos] <= t)
 
-
-def _mean_one(x: np.ndarray) -> np.ndarray:
-    return x / x.mean()
-
-
-def _sample_in_group(rng, group: np.ndarray, weight: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """For each entry of ``wanted`` (a group id), a member of that group drawn with probability ∝ weight."""
-    order = np.argsort(group, kind="stable")
-    cum = np.cumsum(weight[order])
-    lo_idx = np.searchsorted(group[order], wanted, side="left")
-    hi_idx = np.searchsorted(group[order], wanted, side="right")
-    lo = np.where(lo_idx > 0, cum[np.maximum(lo_idx - 1, 0)], 0.0)
-    hi = cum[hi_idx - 1]
-    pick = np.searchsorted(cum, lo + rng.random(len(wanted)) * (hi - lo), side="right")
-    return order[np.clip(pick, lo_idx, hi_idx - 1)]
 
 
 @functools.lru_cache(maxsize=4)

@@ -19,15 +19,33 @@ from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 
 from feedtrain import checks, daily, downsampling, hashing, training
+from feedtrain.automation import LANDS_DAILY, OWNERS, WHEN_INPUTS_READY
 from feedtrain.checks import CheckDef
 from feedtrain.daily import span
-from feedtrain.partitions import (RECAP_CANDIDATE_AGE_DAYS, RECAP_FEATURE_WINDOW_DAYS, RECAP_LABEL_DELAY_DAYS,
-                                  RECAP_TRAIN_DAYS, RECAP_VALID_DAYS, partition_days, recap_events_partitions,
-                                  recap_feature_partitions, recap_label_partitions, recap_model_partitions, window)
+from feedtrain.partitions import (
+    RECAP_CANDIDATE_AGE_DAYS,
+    RECAP_FEATURE_WINDOW_DAYS,
+    RECAP_LABEL_DELAY_DAYS,
+    RECAP_TRAIN_DAYS,
+    RECAP_VALID_DAYS,
+    partition_days,
+    recap_events_partitions,
+    recap_feature_partitions,
+    recap_label_partitions,
+    recap_model_partitions,
+    window,
+)
 from feedtrain.warehouse import Warehouse, home, markdown_table, preview, stage
 
 from . import light_ranker, metrics
-from .features import EVERY_IMPRESSION, FEATURES, POINT_IN_TIME, every_impression, point_in_time, popularity
+from .features import (
+    EVERY_IMPRESSION,
+    FEATURES,
+    POINT_IN_TIME,
+    every_impression,
+    point_in_time,
+    popularity,
+)
 from .heads import HEADS, LABEL_COLUMNS, keep_rates, score
 from .resources import SCHEMA, SQL_DIR, RecapSimulator
 
@@ -38,16 +56,8 @@ REALGRAPH_DAYS = 31  # SPEC §1.3 look-back of the Real-Graph-style edge feature
 DECAY = 0.955  # SPEC §2.4 daily decay (ONE_MINUS_ALPHA)
 
 
-def key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([SCHEMA, table])
-
-
-def sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
-
-
-def dep(table: str, start: int = 0, end: int = 0) -> dg.AssetDep:
-    return daily.asset_dep(SCHEMA, table, start, end)
+LOCATION = daily.Location(SCHEMA, SQL_DIR)
+key, sql, dep = LOCATION.key, LOCATION.sql, LOCATION.dep
 
 
 def ensure_table(conn, table: str, staged: str) -> None:
@@ -122,7 +132,8 @@ def ledger_days_present(conn, needed: dict[str, list[dt.date]]) -> dg.AssetCheck
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key(t), description=d, group_name="recap_sources", kinds={"duckdb"},
+    specs=[dg.AssetSpec(key(t), description=d, group_name="recap_sources", kinds={"duckdb"}, owners=OWNERS,
+                        automation_condition=LANDS_DAILY,
                         metadata={"partition_expr": "ds"}) for t, d in RAW_TABLES.items()],
     partitions_def=recap_events_partitions, backfill_policy=POLICY, pool=POOL,
 )
@@ -196,7 +207,7 @@ def positive_rates(conn, relation: str) -> tuple[dg.AssetCheckResult, pl.DataFra
         metadata={"rows": n, "rates": dg.MetadataValue.md(markdown_table(table))}), table
 
 
-@dg.asset(key=key("impressions_labeled"),
+@dg.asset(key=key("impressions_labeled"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
           deps=[dep("impressions"), dep("engagements", 0, RECAP_LABEL_DELAY_DAYS),
                 dep("tweets", -RECAP_CANDIDATE_AGE_DAYS)],
           partitions_def=recap_label_partitions, group_name="recap_features", kinds={"duckdb"}, backfill_policy=POLICY,
@@ -245,7 +256,7 @@ def stage_features(conn, day: dt.date, query: str | None = None) -> int:
     return stage(conn, "stage_impression_features", query or sql("impression_features"), feature_params(day))
 
 
-@dg.asset(key=key("impression_features"),
+@dg.asset(key=key("impression_features"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
           deps=[dep("impressions", -RECAP_FEATURE_WINDOW_DAYS), dep("engagements", -RECAP_FEATURE_WINDOW_DAYS),
                 dep("tweets", -RECAP_CANDIDATE_AGE_DAYS), dep("users"),
                 # every follow made before T: a window reaching back past the first day, clamped to it by Dagster
@@ -313,7 +324,7 @@ def downsample(frame: pl.DataFrame, head: str, seed: int, neg_rate_scale: float)
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key(train_table(h)), group_name="recap_training", kinds={"duckdb"},
+    specs=[dg.AssetSpec(key(train_table(h)), group_name="recap_training", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
                         deps=[dep("impressions_labeled"), dep("impression_features")], metadata={"partition_expr": "ds"},
                         description=f"Training set of the {h} head ({HEADS[h].label}) for day T: every impression of T "
                                     "with its features and that head's label, negatives downsampled at the SPEC §3.5 "
@@ -404,17 +415,17 @@ _VALID_DEPS = [dep("impression_features", -(RECAP_VALID_DAYS - 1)), dep("impress
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(model_key(kind, h), group_name="recap_models",
+    specs=[dg.AssetSpec(model_key(kind, h), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
                         kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
                         deps=[dep(train_table(h), _TRAIN_START, _TRAIN_END), *_VALID_DEPS],
                         description=f"{what} for the {h} head, trained on the {RECAP_TRAIN_DAYS} days before the "
                                     f"{RECAP_VALID_DAYS} validation days ending at T; calibrated with SPEC §3.5.")
            for h in HEADS for kind, what in MODEL_KINDS.items()]
-    + [dg.AssetSpec(key("model_evaluations"), group_name="recap_models", kinds={"duckdb"},
+    + [dg.AssetSpec(key("model_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
                     deps=[model_key(k, h) for h in HEADS for k in MODEL_KINDS], metadata={"partition_expr": "ds"},
                     description="Per head and model (LightGBM, light ranker, popularity heuristic, oracle): AUC and RCE "
                                 "on every impression of the validation days."),
-       dg.AssetSpec(key("ranking_evaluations"), group_name="recap_models", kinds={"duckdb"},
+       dg.AssetSpec(key("ranking_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
                     deps=[model_key(k, h) for h in HEADS for k in MODEL_KINDS], metadata={"partition_expr": "ds"},
                     description="NDCG@10 per (viewer, day) of the weighted heavy-ranker score (SPEC §3.2, v1 and v2) "
                                 "against the planted utility, for each model, the heuristic, the oracle and random.")],

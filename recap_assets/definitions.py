@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from feedtrain import automation
 from feedtrain.warehouse import io_manager
 
 from .assets import ALL_ASSETS
@@ -11,5 +12,6 @@ warehouse = recap_warehouse()
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
+    sensors=[automation.sensor("recap")],
     resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator()},
 )

@@ -19,8 +19,14 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from feedtrain.partitions import (RECAP_FEATURE_WINDOW_DAYS, RECAP_LABEL_DELAY_DAYS, RECAP_TRAIN_DAYS, RECAP_VALID_DAYS,
-                                  recap_events_partitions, recap_model_partitions)
+from feedtrain.partitions import (
+    RECAP_FEATURE_WINDOW_DAYS,
+    RECAP_LABEL_DELAY_DAYS,
+    RECAP_TRAIN_DAYS,
+    RECAP_VALID_DAYS,
+    recap_events_partitions,
+    recap_model_partitions,
+)
 from feedtrain.warehouse import markdown_table
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import dagster as dg
 from pydantic import Field
 
+from feedtrain.simulate import SimulatorResource
 from feedtrain.warehouse import Warehouse, database_path
 
 from .simulator import World, world
@@ -16,11 +15,9 @@ SQL_DIR = Path(__file__).parent / "sql"
 SCHEMA = "recap"
 
 
-class RecapSimulator(dg.ConfigurableResource):
+class RecapSimulator(SimulatorResource):
     """The embedded default data source: a seeded "For You" home timeline (recap_assets/simulator.py)."""
 
-    preset: str = Field(default_factory=lambda: os.environ.get("FEEDTRAIN_WORLD", "default"),
-                        description="World size: tiny (tests), small, default (UI demo) or bench.")
     seed: int = Field(11, description="Seed of the world; the same seed always gives the same logs.")
 
     def world(self) -> World:

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from feedtrain.partitions import EVENTS_START
+from feedtrain.simulate import mean_one, sample_in_group
 
 from .heads import HEADS, score
 
@@ -92,15 +93,15 @@ class World:
         p = self.preset
         rng = np.random.default_rng([seed, 0])
         n = self.n_users = p.users
-        self.activity = _mean_one(rng.lognormal(0.0, 0.8, n))
+        self.activity = mean_one(rng.lognormal(0.0, 0.8, n))
         self.p_active = 0.75
         n_comm = max(2, n // 200)
         self.community = rng.integers(0, n_comm, n)
         centers = rng.normal(0, 1, (n_comm, 8))
         topic = centers[self.community] + rng.normal(0, 0.8, (n, 8))
         self.topic = topic / np.linalg.norm(topic, axis=1, keepdims=True)
-        self.popularity = _mean_one(rng.pareto(1.3, n) + 0.1)
-        self.tweet_rate = p.tweets_per_user * _mean_one(rng.lognormal(0.0, 1.0, n))
+        self.popularity = mean_one(rng.pareto(1.3, n) + 0.1)
+        self.tweet_rate = p.tweets_per_user * mean_one(rng.lognormal(0.0, 1.0, n))
         self.quality = rng.normal(0, 1, n)
         self.toxicity = rng.normal(0, 1, n)
         self.responsiveness = rng.beta(1.5, 5.0, n)  # chance the author engages with a reply
@@ -116,7 +117,7 @@ class World:
         degree = np.maximum(1, rng.poisson(p.follows_per_user * np.sqrt(self.activity)))
         src = np.repeat(np.arange(n), degree)
         same = rng.random(len(src)) < 0.7
-        dst = np.where(same, _sample_in_group(rng, self.community, self.popularity, self.community[src]),
+        dst = np.where(same, sample_in_group(rng, self.community, self.popularity, self.community[src]),
                        rng.choice(n, len(src), p=self.popularity / self.popularity.sum()))
         keep = src != dst
         key = np.unique(src[keep] * n + dst[keep])
@@ -425,25 +426,10 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _mean_one(x: np.ndarray) -> np.ndarray:
-    return x / x.mean()
-
 
 def _diurnal_ms(rng: np.random.Generator, k: int) -> np.ndarray:
     hour = rng.choice(24, k, p=HOUR_WEIGHT / HOUR_WEIGHT.sum())
     return hour * HOUR_MS + rng.integers(0, HOUR_MS, k)
-
-
-def _sample_in_group(rng, group: np.ndarray, weight: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """For each entry of ``wanted`` (a group id), a member of that group drawn with probability proportional to weight."""
-    order = np.argsort(group, kind="stable")
-    cum = np.cumsum(weight[order])
-    lo_idx = np.searchsorted(group[order], wanted, side="left")
-    hi_idx = np.searchsorted(group[order], wanted, side="right")
-    lo = np.where(lo_idx > 0, cum[np.maximum(lo_idx - 1, 0)], 0.0)
-    hi = cum[hi_idx - 1]
-    pick = np.searchsorted(cum, lo + rng.random(len(wanted)) * (hi - lo), side="right")
-    return order[np.clip(pick, lo_idx, hi_idx - 1)]
 
 
 @functools.lru_cache(maxsize=4)

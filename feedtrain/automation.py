@@ -1,0 +1,21 @@
+"""How each location builds its new days by itself (README "Scheduling"), and who owns the assets.
+
+The raw logs of yesterday land at 01:00 UTC; every other asset materialises its newest partition as soon as that
+partition's inputs all exist and one of them was updated. The per-layer end offsets of ``partitions.py`` make "newest
+partition" mean the newest day whose inputs can exist: nothing is ever built from a day that has not happened yet.
+"""
+
+import dagster as dg
+
+OWNERS = ["team:ranking-data"]
+LANDS_DAILY = dg.AutomationCondition.on_cron("0 1 * * *", "UTC")
+WHEN_INPUTS_READY = dg.AutomationCondition.eager()
+
+
+def sensor(location: str) -> dg.AutomationConditionSensorDefinition:
+    """The location's automation sensor: off until a user turns it on under Automation in the UI."""
+    return dg.AutomationConditionSensorDefinition(
+        f"{location}_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.STOPPED,
+        minimum_interval_seconds=60,
+        description="Builds each day as soon as its inputs exist (raw logs at 01:00 UTC, then each layer in turn). "
+                    "Off by default; turn it on under Automation.")
