@@ -78,7 +78,7 @@ def resources(home: Path, preset: str, seed: int) -> dict:
 
 
 def build(home: Path, preset: str, seed: int = 11, model_day: dt.date | None = None, run_config: dict | None = None,
-          log=print, only_next_day: bool = False) -> dict[str, float]:
+          log=print, only_next_day: bool = False, instance: dg.DagsterInstance | None = None) -> dict[str, float]:
     """Materialise every asset model_day needs (or, with only_next_day, what model_day adds to the day before it);
     returns the wall time of each stage in seconds."""
     from .assets import ALL_ASSETS
@@ -91,7 +91,7 @@ def build(home: Path, preset: str, seed: int = 11, model_day: dt.date | None = N
             raise ValueError(f"{model_day} needs raw days from {first}, before the first event day")
         started = time.perf_counter()
         result = dg.materialize(
-            ALL_ASSETS, selection=selection(groups), resources=res,
+            ALL_ASSETS, selection=selection(groups), resources=res, instance=instance,
             tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()},
             run_config=run_config if "models" in name else None, raise_on_error=True)
         timings[name] = time.perf_counter() - started
@@ -125,13 +125,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", default="v1", choices=["v1", "v2"], help="SPEC §3.2 weights of the headline NDCG")
     parser.add_argument("--next-day", action="store_true",
                         help="only add --model-day to a home that already holds the day before (times one new day)")
+    parser.add_argument("--record-in-instance", action="store_true",
+                        help="record the runs in the Dagster instance of $DAGSTER_HOME, so the UI shows them (run.sh)")
     args = parser.parse_args(argv)
     home = args.home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["FEEDTRAIN_HOME"] = str(home)
     model_day = args.model_day or first_model_day()
     config = {"ops": {"ranker_models": {"config": {"weights_version": args.weights}}}}
-    timings = build(home, args.preset, args.seed, model_day, config, only_next_day=args.next_day)
+    instance = dg.DagsterInstance.get() if args.record_in_instance else None
+    timings = build(home, args.preset, args.seed, model_day, config, only_next_day=args.next_day, instance=instance)
     per_head, ranking = tables(home, model_day, args.weights)
     print(f"\n## Recap, {args.preset} world (seed {args.seed}), model day {model_day}\n")
     print("Per head, on every impression of the validation days (AUC, RCE in %; RCE on calibrated probabilities):\n")
