@@ -1,0 +1,149 @@
+"""End to end: a real multi-partition asset backfill of every asset of a code location, run by the daemon of a real
+`dagster dev` (tests/dagster_server.py), with the repository's dagster.yaml (pools, run queue).
+
+The backfill is launched through GraphQL ``launchPartitionBackfill`` with ``partitionsByAssets``: one
+PartitionsByAssetSelector per asset, each with its own partition ranges, because every layer has its own
+DailyPartitionsDefinition and the daemon does not wait for parent partitions outside the backfill's selection. The
+ranges are the upstream closure of the last MODEL_DAYS model partitions (the newest one is left to the UI test),
+computed with the assets' own partition mappings. One backfill per code location (BackfillPolicy.single_run across
+two locations fails inside one backfill).
+"""
+
+import datetime as dt
+import json
+
+import duckdb
+from dagster_server import BACKFILL_SUCCESS_STATUSES, plan_backfill, workspace_modules
+
+pytest_plugins = ["dagster_server"]
+
+MODEL_DAYS = 3
+LEAVE_NEWEST = 1  # the newest model day stays unmaterialised for tests/test_ui_browser.py
+BACKFILL_TIMEOUT_S = 480
+# Each run executes its steps in one process. The pools admit one step at a time anyway, and the multiprocess
+# executor's process per step costs ~7 s on 2 cores (a 4-model run: ~35 s in-process ~4 s). The daemon, the run
+# queue, the pools and the asset code are the real ones.
+RUN_CONFIG = {"execution": {"config": {"in_process": {}}}}
+
+ASSET_NODES = """{ assetNodes { assetKey { path } isMaterializable dependencyKeys { path }
+    repository { location { name } }
+    assetChecksOrError { __typename ... on AssetChecks { checks { name blocking
+        executionForLatestMaterialization { runId status } } } } } }"""
+MATERIALIZATIONS = """query($key: AssetKeyInput!, $after: String) { assetOrError(assetKey: $key) { __typename
+    ... on Asset { assetMaterializations(afterTimestampMillis: $after, limit: 5000) { runId partition } } } }"""
+
+
+def user_key(path):
+    return "/".join(path)
+
+
+def run_window(run):
+    return run["startTime"], run["endTime"]
+
+
+def test_daemon_backfills_every_asset_in_dependency_order(dagster_dev):
+    server = dagster_dev
+    modules = workspace_modules()  # every location of workspace.yaml: realgraph_assets, and recap_assets once listed
+    assert "realgraph_assets" in modules, f"workspace.yaml locations: {list(modules)}"
+    assert all(modules.values()), f"only python_module locations can be planned here: {modules}"
+
+    # Plan and launch one backfill per location, all at once (separate pools and DuckDB files), then wait for all.
+    launched = {}
+    for name, module in modules.items():
+        plan = plan_backfill(server, module, MODEL_DAYS, LEAVE_NEWEST)
+        assert not plan["unreached"], f"{name}: partitioned assets no model depends on: {plan['unreached']}"
+        backfill_id = server.launch_backfill({
+            "partitionsByAssets": plan["partitions_by_assets"],
+            "title": f"test_backfill_daemon {name}",
+            "tags": [{"key": "feedtrain/test", "value": "test_backfill_daemon"}],
+            "runConfigData": RUN_CONFIG,
+        })
+        launched[name] = (backfill_id, plan)
+        print(f"\n{name}: backfill {backfill_id}, {len(plan['partitions_by_assets'])} assets, "
+              f"{sum(len(p) for p in plan['partitions'].values())} asset partitions, models "
+              f"{sorted({d for days in plan['leaves'].values() for d in days})}")
+
+    for name, (backfill_id, plan) in launched.items():
+        backfill = server.wait_backfill(backfill_id, timeout=BACKFILL_TIMEOUT_S)
+        wall = backfill["endTimestamp"] - backfill["timestamp"]  # as the daemon recorded it
+        nodes = server.graphql(ASSET_NODES)["assetNodes"]
+        runs = sorted(server.backfill_runs(backfill_id), key=lambda r: r["startTime"] or 0)
+        failed = [r for r in runs if r["status"] != "SUCCESS"]
+        print(f"{name}: backfill {backfill_id} {backfill['status']} in {wall:.0f}s, {len(runs)} runs, "
+              f"{len(failed)} not successful")
+        for r in runs:
+            assets = ",".join(sorted(user_key(a["path"]).split("/")[-1] for a in r["assetSelection"] or []))
+            tags = {t["key"]: t["value"] for t in r["tags"]}
+            part = tags.get("dagster/partition") or (f"{tags.get('dagster/asset_partition_range_start')}.."
+                                                      f"{tags.get('dagster/asset_partition_range_end')}")
+            print(f"  {r['runId'][:8]} {r['status']:8} {r['startTime'] - runs[0]['startTime']:6.1f}s "
+                  f"+{r['endTime'] - r['startTime']:5.1f}s {part:23} {assets}")
+
+        assert backfill["status"] in BACKFILL_SUCCESS_STATUSES, (
+            f"{name}: backfill {backfill_id} ended {backfill['status']}: {backfill['error']}")
+        assert runs, f"{name}: backfill {backfill_id} launched no runs"
+        assert not failed, f"{name}: runs not successful: {[(r['runId'], r['status']) for r in failed]}"
+
+        # Every asset of the location was in the backfill.
+        location_nodes = {user_key(n["assetKey"]["path"]): n for n in nodes
+                          if n["repository"]["location"]["name"] == name and n["isMaterializable"]}
+        selected = {user_key(a["path"]) for a in backfill["assetSelection"]}
+        assert selected == set(location_nodes), (
+            f"{name}: not backfilled: {sorted(set(location_nodes) - selected)}; "
+            f"unknown: {sorted(selected - set(location_nodes))}")
+
+        # Every requested asset partition was materialised by a run of this backfill.
+        run_ids = {r["runId"] for r in runs}
+        after = str(int(backfill["timestamp"] * 1000))
+        not_built = {}
+        for asset, wanted in {**plan["partitions"], **{a: [None] for a in plan["unpartitioned"]}}.items():
+            data = server.graphql(MATERIALIZATIONS, {"key": {"path": asset.split("/")}, "after": after})
+            built = {m["partition"] for m in data["assetOrError"]["assetMaterializations"] if m["runId"] in run_ids}
+            missing = sorted(set(wanted) - built, key=str)
+            if missing:
+                not_built[asset] = missing
+        assert not not_built, f"{name}: asset partitions not materialised by backfill {backfill_id}: {not_built}"
+
+        # Every asset check's latest execution ran in this backfill and passed (all checks are blocking).
+        check_results = {}
+        for asset, node in location_nodes.items():
+            checks = node["assetChecksOrError"]
+            for check in checks.get("checks") or []:
+                ex = check["executionForLatestMaterialization"] or {}
+                check_results[f"{asset}:{check['name']}"] = (ex.get("status"), ex.get("runId") in run_ids)
+        bad = {k: v for k, v in check_results.items() if v != ("SUCCEEDED", True)}
+        print(f"{name}: {len(check_results)} asset checks, {len(check_results) - len(bad)} passed in this backfill")
+        assert not bad, f"{name}: checks not passed in backfill {backfill_id} (status, ran in it): {bad}"
+
+        # Partition-dependency order: a run starts only after every run that materialised its parents has ended.
+        parents = {asset: {user_key(d["path"]) for d in node["dependencyKeys"]} for asset, node in location_nodes.items()}
+        violations = []
+        for run in runs:
+            mine = {user_key(a["path"]) for a in run["assetSelection"]}
+            needs = set().union(*(parents[a] for a in mine)) - mine
+            for other in runs:
+                theirs = {user_key(a["path"]) for a in other["assetSelection"]}
+                if other is not run and needs & theirs and run["startTime"] < other["endTime"]:
+                    violations.append(f"{run['runId'][:8]} ({sorted(mine)}) started {other['endTime'] - run['startTime']:.1f}s "
+                                      f"before {other['runId'][:8]} ({sorted(needs & theirs)}) ended")
+        assert not violations, f"{name}: runs started before their parents' runs ended:\n" + "\n".join(violations)
+
+        if name == "realgraph_assets":
+            check_realgraph_models(server, plan)
+
+
+def check_realgraph_models(server, plan):
+    """The models' evaluations of every backfilled model day are in the warehouse, with a sane AUC."""
+    days = sorted({dt.date.fromisoformat(d) for ds in plan["leaves"].values() for d in ds})
+    path = server.feedtrain_home / "realgraph_warehouse.duckdb"
+    with duckdb.connect(str(path), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT ds, variant, model, auc FROM realgraph.model_evaluations WHERE ds BETWEEN ? AND ? ORDER BY ALL",
+            [days[0], days[-1]]).fetchall()
+    got = {(ds, variant, model): auc for ds, variant, model, auc in rows}
+    expected = {(d, v, m) for d in days for v in ("prod", "prod_explicit") for m in ("boosted_trees", "light_ranker")}
+    assert expected <= set(got), f"model_evaluations misses {sorted(expected - set(got))}"
+    weak = {k: got[k] for k in expected if not (got[k] is not None and 0.55 < got[k] <= 1.0)}
+    assert not weak, f"models no better than chance on the tiny world: {weak}"
+    print("model_evaluations:", json.dumps({f"{d} {v} {m}": round(got[(d, v, m)], 3)
+                                            for d, v, m in sorted(expected)}, indent=None))
