@@ -20,10 +20,6 @@ pytest_plugins = ["dagster_server"]
 MODEL_DAYS = 3
 LEAVE_NEWEST = 1  # the newest model day stays unmaterialised for tests/test_ui_browser.py
 BACKFILL_TIMEOUT_S = 480
-# Each run executes its steps in one process. The pools admit one step at a time anyway, and the multiprocess
-# executor's process per step costs ~7 s on 2 cores (a 4-model run: ~35 s in-process ~4 s). The daemon, the run
-# queue, the pools and the asset code are the real ones.
-RUN_CONFIG = {"execution": {"config": {"in_process": {}}}}
 
 ASSET_NODES = """{ assetNodes { assetKey { path } isMaterializable dependencyKeys { path }
     repository { location { name } }
@@ -56,7 +52,6 @@ def test_daemon_backfills_every_asset_in_dependency_order(dagster_dev):
             "partitionsByAssets": plan["partitions_by_assets"],
             "title": f"test_backfill_daemon {name}",
             "tags": [{"key": "feedtrain/test", "value": "test_backfill_daemon"}],
-            "runConfigData": RUN_CONFIG,
         })
         launched[name] = (backfill_id, plan)
         print(f"\n{name}: backfill {backfill_id}, {len(plan['partitions_by_assets'])} assets, "
