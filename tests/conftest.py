@@ -1,10 +1,8 @@
 """Shared test harness: real DuckDB files under tmp_path, real assets run through Dagster's materialize."""
 
 import datetime as dt
-import os
 
 import dagster as dg
-import duckdb
 import pytest
 
 from feedtrain.partitions import EVENTS_START

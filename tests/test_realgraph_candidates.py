@@ -1,6 +1,5 @@
 """candidates (SPEC §1.3, §1.8): 31-day window [T-30, T], ten features, negative edges removed, RANK top-K."""
 
-import pytest
 
 from conftest import D
 from realgraph_world import write_raw

@@ -1,6 +1,5 @@
 """candidates_sampled (SPEC §1.4) and labeled_candidates[_explicit] (SPEC §1.5-1.6, §6.2)."""
 
-import numpy as np
 
 from conftest import D
 from feedtrain.hashing import pair_bucket
