@@ -11,6 +11,11 @@ OWNERS = ["team:ranking-data"]
 LANDS_DAILY = dg.AutomationCondition.on_cron("0 1 * * *", "UTC")
 WHEN_INPUTS_READY = dg.AutomationCondition.eager()
 
+# For an unpartitioned asset that reads every model day (a champion): eager() would wait forever, since some days never
+# get a model. Re-decide after any model day is updated, once no model step is still running.
+AFTER_ANY_MODEL = (dg.AutomationCondition.any_deps_updated().since_last_handled()
+                   & ~dg.AutomationCondition.any_deps_in_progress() & ~dg.AutomationCondition.in_progress())
+
 
 def sensor(location: str) -> dg.AutomationConditionSensorDefinition:
     """The location's automation sensor: off until a user turns it on under Automation in the UI."""

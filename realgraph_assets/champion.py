@@ -12,17 +12,12 @@ import polars as pl
 from pydantic import Field
 
 from feedtrain import training
+from feedtrain.automation import AFTER_ANY_MODEL
 from feedtrain.warehouse import Warehouse, home, markdown_table
 
 from .assets import MODEL_KINDS, OWNERS, key
 from .labels import VARIANTS
 from .resources import SCHEMA
-
-# eager() would wait forever: the champion reads every model day and some days never get a model. Re-decide after any
-# model day is updated, once no model step is still running.
-AFTER_ANY_MODEL = (dg.AutomationCondition.any_deps_updated().since_last_handled()
-                   & ~dg.AutomationCondition.any_deps_in_progress() & ~dg.AutomationCondition.in_progress())
-
 
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its holdout AUC >= the champion's "

@@ -330,3 +330,36 @@ def test_training_sets_downsample_negatives_and_carry_weights(built):
             assert wrong_weight == 0 and wrong_label == 0, k
             for kept, total, rate in ((kept_pos, labeled_pos, pos_rate), (kept_neg, labeled_neg, neg_rate)):
                 assert abs(kept - total * rate) <= 5 * np.sqrt(total * rate * (1 - rate)) + 1, k
+
+
+def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
+    from recap_assets.champion import champion
+
+    next_day = MODEL_DAY + dt.timedelta(days=1)
+    report.build(home, "tiny", 11, next_day, log=lambda *_: None, only_next_day=True)
+
+    def decide(margin):
+        with connect(home) as conn:
+            conn.execute("DELETE FROM champion_decisions")
+        result = dg.materialize([*assets.ALL_ASSETS, champion], selection=[champion.key],
+                                resources=report.resources(home, "tiny", 11),
+                                run_config={"ops": {"recap__champion": {"config": {"max_auc_drop": margin}}}})
+        assert result.success
+        with connect(home) as conn:
+            return conn.execute("SELECT * FROM champion_decisions ORDER BY ds").pl()
+
+    strict = decide(-1.0)  # the challenger would need a mean AUC one point above the champion's: never
+    assert strict["ds"].to_list() == [MODEL_DAY, next_day]
+    assert strict["promoted"].to_list() == [True, False] and strict["reason"][0] == "first model"
+    assert (home / "models/recap/boosted_trees/CHAMPION").read_text().strip() == MODEL_DAY.isoformat()
+    lenient = decide(1.0)
+    assert lenient["promoted"].to_list() == [True, True]
+    assert (home / "models/recap/boosted_trees/CHAMPION").read_text().strip() == next_day.isoformat()
+    # The champion was re-scored on the challenger's validation days, not read from its own evaluation.
+    second = lenient.row(1, named=True)
+    _, valid_days = assets.split_days(next_day)
+    assert (second["valid_first"], second["valid_last"]) == (valid_days[0], valid_days[-1])
+    with connect(home) as conn:
+        own = conn.execute("SELECT avg(auc) FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
+                           "AND auc IS NOT NULL", [MODEL_DAY]).fetchone()[0]
+    assert second["champion_mean_auc"] is not None and abs(second["champion_mean_auc"] - own) > 1e-9

@@ -49,3 +49,11 @@ CREATE TABLE IF NOT EXISTS ranking_evaluations (
 -- do not mistake an empty day for a missing one.
 CREATE TABLE IF NOT EXISTS loaded_partitions (
     table_name VARCHAR NOT NULL, ds DATE NOT NULL, rows BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS champion_decisions (
+    ds DATE NOT NULL,                   -- the challenger: the heavy ranker (ten boosted-tree heads) of model day ds
+    valid_first DATE NOT NULL, valid_last DATE NOT NULL,  -- both are scored on these validation days
+    promoted BOOLEAN NOT NULL,
+    champion_ds DATE,                   -- the champion it was compared with (NULL for the first model)
+    heads_compared INTEGER NOT NULL,    -- heads trained in both models
+    challenger_mean_auc DOUBLE, champion_mean_auc DOUBLE, max_auc_drop DOUBLE NOT NULL,
+    reason VARCHAR NOT NULL);

@@ -1,0 +1,93 @@
+"""Heavy-ranker promotion for Recap: which model day's ten boosted-tree heads serve, and why.
+
+Model days are decided in order, each once: the first becomes champion; a later day (the challenger) and the current
+champion are both scored on the challenger's validation days, and the challenger is promoted iff its mean AUC over
+the heads both have trained is at least the champion's minus ``max_auc_drop``. AUC needs only labels, so this works
+on real logs too (NDCG@10 against the planted utility exists only in the simulator). Unlike Real Graph's champion the
+history is not replayed on every run: re-scoring a validation week is ~30 s a day at default size, so a retrained
+day keeps its first decision (delete its row in ``champion_decisions`` to decide it again).
+"""
+
+import dagster as dg
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from feedtrain import training
+from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
+from feedtrain.warehouse import Warehouse, home, markdown_table
+
+from . import metrics
+from .assets import POOL, key, load_validation, split_days
+from .features import FEATURES
+from .heads import HEADS
+from .resources import SCHEMA
+
+
+class ChampionConfig(dg.Config):
+    max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its mean per-head AUC >= the "
+                                                   "champion's on the same validation days minus this margin.")
+
+
+def heads_dir(head: str):
+    return home() / "models" / SCHEMA / "boosted_trees" / head
+
+
+def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
+    _, valid_days = split_days(day)
+    row = {"ds": day, "valid_first": valid_days[0], "valid_last": valid_days[-1], "champion_ds": champion_day,
+           "max_auc_drop": max_auc_drop, "champion_mean_auc": None}
+    challenger = dict(conn.execute("SELECT head, auc FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
+                                   "AND auc IS NOT NULL", [day]).fetchall())
+    row["challenger_mean_auc"] = float(np.mean(list(challenger.values()))) if challenger else None
+    if champion_day is None:
+        return {**row, "heads_compared": len(challenger), "promoted": bool(challenger),
+                "reason": "first model" if challenger else "no head trained"}
+    common = [h for h in challenger if (heads_dir(h) / champion_day.isoformat() / "manifest.json").exists()]
+    if not common:
+        return {**row, "heads_compared": 0, "promoted": False, "reason": "no head trained in both models"}
+    valid = load_validation(conn, valid_days)
+    x = valid.select(FEATURES).to_numpy().astype(np.float64)
+    champion_auc = [metrics.auc(valid[HEADS[h].column].to_numpy(),
+                                training.load_model(heads_dir(h) / champion_day.isoformat()).booster.predict(x))
+                    for h in common]
+    new, old = float(np.mean([challenger[h] for h in common])), float(np.mean(champion_auc))
+    promoted = new >= old - max_auc_drop
+    return {**row, "heads_compared": len(common), "challenger_mean_auc": new, "champion_mean_auc": old,
+            "promoted": promoted, "reason": f"mean AUC {new:.4f} vs champion {old:.4f} over {len(common)} heads on "
+                                            f"{valid_days[0]}..{valid_days[-1]}: "
+                                            f"{'within' if promoted else 'below'} the {max_auc_drop} margin"}
+
+
+@dg.asset(key=key("champion"), owners=OWNERS, group_name="recap_models", deps=[key("model_evaluations")], pool=POOL,
+          automation_condition=AFTER_ANY_MODEL, kinds={"duckdb"},
+          description="The serving heavy ranker: each model day's ten boosted-tree heads against the current champion's, "
+                      "both scored on the challenger's validation days; promoted iff the mean per-head AUC is no worse "
+                      "by more than the configured margin.")
+def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
+    with warehouse.connect() as conn:
+        decided = conn.execute("SELECT ds, promoted FROM champion_decisions ORDER BY ds").fetchall()
+        current = max((d for d, promoted in decided if promoted), default=None)
+        pending = [d for (d,) in conn.execute(
+            "SELECT DISTINCT ds FROM model_evaluations WHERE ds NOT IN (SELECT ds FROM champion_decisions) "
+            "AND ds > coalesce((SELECT max(ds) FROM champion_decisions), DATE '1970-01-01') ORDER BY ds").fetchall()]
+        for day in pending:
+            decision = decide(conn, day, current, config.max_auc_drop)
+            conn.register("decision_row", pl.DataFrame([decision], schema_overrides={
+                "champion_ds": pl.Date, "champion_mean_auc": pl.Float64, "challenger_mean_auc": pl.Float64}).to_arrow())
+            conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decision_row")
+            context.log.info(f"{SCHEMA} champion: {day} {'promoted' if decision['promoted'] else 'kept'} "
+                             f"({decision['reason']})")
+            if decision["promoted"]:
+                current = day
+        history = conn.execute("SELECT * FROM champion_decisions ORDER BY ds DESC LIMIT 20").pl()
+    if current is None:
+        raise dg.Failure(f"no {SCHEMA} heavy ranker has been trained yet")
+    (home() / "models" / SCHEMA / "boosted_trees" / "CHAMPION").write_text(current.isoformat() + "\n")
+    best = history.filter(pl.col("ds") == current).row(0, named=True)
+    return dg.MaterializeResult(metadata={
+        "champion_day": current.isoformat(), "champion_mean_auc": best["challenger_mean_auc"],
+        "decided_days": len(pending), "promotion_rule": f"promote iff mean per-head AUC >= champion's - {config.max_auc_drop} "
+                                                        "on the challenger's validation days",
+        "decisions": dg.MetadataValue.md(markdown_table(history.select(
+            "ds", "promoted", "champion_ds", "heads_compared", "challenger_mean_auc", "champion_mean_auc", "reason")))})
