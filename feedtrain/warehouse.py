@@ -64,17 +64,24 @@ def replace_partition(conn: duckdb.DuckDBPyConnection, table: str, day: dt.date,
     replace_partitions(conn, day, {table: staged})
 
 
-def replace_partitions(conn: duckdb.DuckDBPyConnection, day: dt.date, staged_by_table: dict[str, str]) -> None:
-    """Replace day ``day`` of several tables at once: all of them change, or none does."""
+@contextlib.contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Everything inside commits together, or (on any exception) not at all."""
     conn.execute("BEGIN TRANSACTION")
     try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def replace_partitions(conn: duckdb.DuckDBPyConnection, day: dt.date, staged_by_table: dict[str, str]) -> None:
+    """Replace day ``day`` of several tables at once: all of them change, or none does."""
+    with transaction(conn):
         for table, staged in staged_by_table.items():
             conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def present_days(conn: duckdb.DuckDBPyConnection, table: str, days: Sequence[dt.date]) -> set[dt.date]:

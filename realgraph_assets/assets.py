@@ -30,14 +30,7 @@ from feedtrain.partitions import (
     tweet_count_partitions,
     window,
 )
-from feedtrain.warehouse import (
-    Warehouse,
-    home,
-    markdown_table,
-    preview,
-    replace_partitions,
-    stage,
-)
+from feedtrain.warehouse import Warehouse, home, markdown_table, preview, replace_partitions, stage, transaction
 
 from .labels import ALL_LABELS, BIT, VARIANTS
 from .resources import SCHEMA, SQL_DIR, RealGraphSimulator
@@ -435,15 +428,10 @@ def store_evaluations(conn, day: dt.date, holdout_day: dt.date, variant: str, ro
     frame = pl.DataFrame([{"ds": day, "variant": variant, "model": k, "holdout_ds": holdout_day, **v}
                           for k, v in rows.items()])
     conn.register("evaluations", frame.to_arrow())
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute("DELETE FROM model_evaluations m USING evaluations e WHERE m.ds = e.ds AND m.variant = e.variant "
                      "AND m.model = e.model")
         conn.execute("INSERT INTO model_evaluations BY NAME SELECT * FROM evaluations")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
 
 
 ALL_ASSETS = [simulated_logs, interaction_days, tweeting_follows, candidates, candidates_sampled,

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL
-from feedtrain.warehouse import Warehouse, home, markdown_table
+from feedtrain.warehouse import Warehouse, home, markdown_table, transaction
 
 from .assets import MODEL_KINDS, OWNERS, key
 from .labels import VARIANTS
@@ -75,10 +75,9 @@ def champion_asset(variant: str):
             if decisions.is_empty():
                 raise dg.Failure(f"no {variant} models have been trained yet")
             conn.register("decisions", decisions.to_arrow())
-            conn.execute("BEGIN TRANSACTION")
-            conn.execute("DELETE FROM champion_decisions WHERE variant = ?", [variant])
-            conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decisions")
-            conn.execute("COMMIT")
+            with transaction(conn):
+                conn.execute("DELETE FROM champion_decisions WHERE variant = ?", [variant])
+                conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decisions")
         metadata = {}
         for kind in MODEL_KINDS:
             promoted = decisions.filter((pl.col("model") == kind) & pl.col("promoted"))

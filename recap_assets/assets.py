@@ -35,7 +35,7 @@ from feedtrain.partitions import (
     recap_model_partitions,
     window,
 )
-from feedtrain.warehouse import Warehouse, home, markdown_table, preview, stage
+from feedtrain.warehouse import Warehouse, home, markdown_table, preview, stage, transaction
 
 from . import light_ranker, metrics
 from .features import (
@@ -85,18 +85,13 @@ def commit(conn, tables: dict[str, str], day: dt.date) -> None:
     counts = {t: conn.execute(f"SELECT count(*) FROM {s}").fetchone()[0] for t, s in tables.items()}
     conn.register("ledger_rows", pa.table({"table_name": list(counts), "ds": [day] * len(counts),
                                            "rows": list(counts.values())}))
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         for table, staged in tables.items():
             conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
         conn.execute("DELETE FROM loaded_partitions WHERE ds = ? AND table_name IN (SELECT table_name FROM ledger_rows)",
                      [day])
         conn.execute("INSERT INTO loaded_partitions SELECT table_name, ds, rows, now()::TIMESTAMP FROM ledger_rows")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -581,15 +576,10 @@ def ranking_rows(valid: pl.DataFrame, predictions: dict, has_oracle: bool, day: 
 
 def store(conn, table: str, frame: pl.DataFrame, day: dt.date) -> None:
     conn.register("evaluation_rows", frame.to_arrow())
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
         if frame.height:
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM evaluation_rows")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def evaluation_table(ev: pl.DataFrame) -> str:

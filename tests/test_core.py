@@ -1,4 +1,4 @@
-"""The vectorised FARM_FINGERPRINT must equal BigQuery's (SPEC §1.4 vectors) and pyfarmhash on any string."""
+"""The shared core: the vectorised FARM_FINGERPRINT equals BigQuery's (SPEC §1.4 vectors) and pyfarmhash; transactions."""
 
 import random
 import string
@@ -40,3 +40,21 @@ def test_uniform_is_deterministic_and_uniform():
     assert np.array_equal(u, uniform(a, a * 7, np.full(len(a), 3)))
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.01
     assert not np.array_equal(u, uniform(a, a * 7, np.full(len(a), 4)))  # the seed changes the draw
+
+
+def test_transaction_commits_together_or_not_at_all(tmp_path):
+    import duckdb
+
+    from feedtrain.warehouse import transaction
+
+    conn = duckdb.connect(str(tmp_path / "t.duckdb"))
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    with transaction(conn):
+        conn.execute("INSERT INTO t VALUES (1)")
+    try:
+        with transaction(conn):
+            conn.execute("INSERT INTO t VALUES (2)")
+            raise RuntimeError("fails half-way")
+    except RuntimeError:
+        pass
+    assert conn.execute("SELECT list(x) FROM t").fetchone()[0] == [1]
