@@ -17,7 +17,7 @@ import polars as pl
 
 from . import checks
 from .partitions import partition_days, window
-from .warehouse import markdown_table, replace_partition
+from .warehouse import markdown_table, replace_partitions
 
 
 def span(day: dt.date, start: int, end: int = 0) -> list[dt.date]:
@@ -58,7 +58,7 @@ def write_days(context, conn, schema: str, table: str,
     for day in partition_days(context):
         results, meta = build(day)
         yield from checks.gate(results, f"{schema}.{table} partition {day}")
-        replace_partition(conn, table, day, f"stage_{table}")
+        replace_partitions(conn, day, {table: f"stage_{table}"})
         per_day.append({"ds": day.isoformat(), **{k: v for k, v in meta.items() if isinstance(v, (int, float))}})
         context.log.info(f"{schema}.{table} {day}: committed {meta.get('dagster/row_count')} rows")
     metadata = {**meta, "dagster/column_schema": column_schema(conn, table)}

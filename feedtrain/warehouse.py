@@ -59,11 +59,6 @@ def stage(conn: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict | N
     return conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
 
-def replace_partition(conn: duckdb.DuckDBPyConnection, table: str, day: dt.date, staged: str) -> None:
-    """Replace day ``day`` of ``table`` with the rows of ``staged`` in one transaction."""
-    replace_partitions(conn, day, {table: staged})
-
-
 @contextlib.contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Everything inside commits together, or (on any exception) not at all."""

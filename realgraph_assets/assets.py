@@ -342,6 +342,11 @@ def model_assets(variant: str, labeled_table: str, train_table: str) -> list:
     return [model_asset(variant, kind, what, suffix, labeled_table, train_table) for kind, what in MODEL_KINDS.items()]
 
 
+def model_dir(kind: str, suffix: str):
+    """Where each day's model of a kind and variant is saved (one sub-directory per day) and its CHAMPION pointer."""
+    return home() / "models" / SCHEMA / f"{kind}{suffix}"
+
+
 def model_asset(variant, kind, what, suffix, labeled_table, train_table):
     @dg.asset(key=key(f"{kind}{suffix}"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
               group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
@@ -378,7 +383,7 @@ def model_asset(variant, kind, what, suffix, labeled_table, train_table):
             }
             fitted.manifest.update(variant=variant, ds=day.isoformat(), holdout_ds=holdout_day.isoformat(),
                                    metrics=rows[kind], keep_rates={"pos_rate": pos_rate, "neg_rate": neg_rate})
-            path = fitted.save(home() / "models" / SCHEMA / f"{kind}{suffix}" / day.isoformat())
+            path = fitted.save(model_dir(kind, suffix) / day.isoformat())
             store_evaluations(conn, day, holdout_day, variant, {k: v for k, v in rows.items() if v is not None})
         m = rows[kind]
         table = pl.DataFrame([{"model": k, **{c: v[c] for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss")}}

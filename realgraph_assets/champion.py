@@ -13,19 +13,15 @@ from pydantic import Field
 
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL
-from feedtrain.warehouse import Warehouse, home, markdown_table, transaction
+from feedtrain.warehouse import Warehouse, markdown_table, transaction
 
-from .assets import MODEL_KINDS, OWNERS, key
+from .assets import MODEL_KINDS, OWNERS, key, model_dir
 from .labels import VARIANTS
 from .resources import SCHEMA
 
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its holdout AUC >= the champion's "
                                                    "AUC on the same holdout minus this margin.")
-
-
-def model_dir(kind: str, suffix: str):
-    return home() / "models" / SCHEMA / f"{kind}{suffix}"
 
 
 def decide(conn, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:

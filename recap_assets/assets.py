@@ -462,6 +462,11 @@ def class_rates(train: pl.DataFrame, head: str) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def model_dir(kind: str, head: str = ""):
+    """Where each day's model of a kind and head is saved (one sub-directory per day); without a head, the kind's."""
+    return home() / "models" / SCHEMA / kind / head
+
+
 def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list[dg.MaterializeResult]:
     train_days, valid_days = split_days(day)
     for present in (ledger_days_present(conn, {train_table(h): train_days for h in HEADS}),
@@ -491,7 +496,7 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
                "rows": len(y_valid), "positives": int(y_valid.sum()), "train_rows": train.height}
         head_meta = {}
         for kind in MODEL_KINDS:
-            path = home() / "models" / SCHEMA / kind / h / day.isoformat()
+            path = model_dir(kind, h) / day.isoformat()
             if note:
                 evaluations.append({**row, "model": kind, "auc": None, "rce": None, "note": note})
                 head_meta[kind] = {"note": note, "train_rows": train.height, "train_positives": positives}

@@ -15,10 +15,10 @@ from pydantic import Field
 
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
-from feedtrain.warehouse import Warehouse, home, markdown_table
+from feedtrain.warehouse import Warehouse, markdown_table
 
 from . import metrics
-from .assets import POOL, key, load_validation, split_days
+from .assets import POOL, key, load_validation, model_dir, split_days
 from .features import FEATURES
 from .heads import HEADS
 from .resources import SCHEMA
@@ -27,10 +27,6 @@ from .resources import SCHEMA
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its mean per-head AUC >= the "
                                                    "champion's on the same validation days minus this margin.")
-
-
-def heads_dir(head: str):
-    return home() / "models" / SCHEMA / "boosted_trees" / head
 
 
 def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
@@ -43,13 +39,13 @@ def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
     if champion_day is None:
         return {**row, "heads_compared": len(challenger), "promoted": bool(challenger),
                 "reason": "first model" if challenger else "no head trained"}
-    common = [h for h in challenger if (heads_dir(h) / champion_day.isoformat() / "manifest.json").exists()]
+    common = [h for h in challenger if (model_dir("boosted_trees", h) / champion_day.isoformat() / "manifest.json").exists()]
     if not common:
         return {**row, "heads_compared": 0, "promoted": False, "reason": "no head trained in both models"}
     valid = load_validation(conn, valid_days)
     x = valid.select(FEATURES).to_numpy().astype(np.float64)
     champion_auc = [metrics.auc(valid[HEADS[h].column].to_numpy(),
-                                training.load_model(heads_dir(h) / champion_day.isoformat()).booster.predict(x))
+                                training.load_model(model_dir("boosted_trees", h) / champion_day.isoformat()).booster.predict(x))
                     for h in common]
     new, old = float(np.mean([challenger[h] for h in common])), float(np.mean(champion_auc))
     promoted = new >= old - max_auc_drop
@@ -83,7 +79,7 @@ def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: Ch
         history = conn.execute("SELECT * FROM champion_decisions ORDER BY ds DESC LIMIT 20").pl()
     if current is None:
         raise dg.Failure(f"no {SCHEMA} heavy ranker has been trained yet")
-    (home() / "models" / SCHEMA / "boosted_trees" / "CHAMPION").write_text(current.isoformat() + "\n")
+    (model_dir("boosted_trees") / "CHAMPION").write_text(current.isoformat() + "\n")
     best = history.filter(pl.col("ds") == current).row(0, named=True)
     return dg.MaterializeResult(metadata={
         "champion_day": current.isoformat(), "champion_mean_auc": best["challenger_mean_auc"],
