@@ -12,9 +12,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 
 import dagster as dg
-import duckdb
 
-from .warehouse import present_days
+from . import ledger
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +22,9 @@ class CheckDef:
     description: str
 
 
-UPSTREAM_DAYS_PRESENT = CheckDef("upstream_days_present", "Every upstream day this partition reads exists (blocking).")
+UPSTREAM_DAYS_PRESENT = CheckDef(
+    "upstream_days_present", "Every upstream day this partition reads was committed whole and is current: not built "
+    "from upstream days that changed since (blocking).")
 NON_EMPTY = CheckDef("non_empty", "The partition has at least one row (blocking).")
 UNIQUE_PAIRS = CheckDef("unique_pairs", "(source_id, destination_id) is unique within the partition (blocking).")
 POSITIVE_RATE_IN_BAND = CheckDef("positive_rate_in_band", "The share of label = 1 rows lies in the configured band (blocking).")
@@ -33,33 +34,62 @@ def specs(asset: dg.AssetKey, *defs: CheckDef) -> list[dg.AssetCheckSpec]:
     return [dg.AssetCheckSpec(d.name, asset=asset, blocking=True, description=d.description) for d in defs]
 
 
-def upstream_days_present(conn: duckdb.DuckDBPyConnection, needed: dict[str, Sequence[dt.date]]) -> dg.AssetCheckResult:
-    """``needed`` maps an upstream table to the days it must hold; the result names every missing (table, day)."""
-    missing = {t: sorted(set(days) - present_days(conn, t, days)) for t, days in needed.items()}
-    missing = {t: [d.isoformat() for d in days] for t, days in missing.items() if days}
-    text = "; ".join(f"{t}: {', '.join(days)}" for t, days in missing.items())
+def upstream_days_present(conn, needed: dict[str, Sequence[dt.date]]) -> dg.AssetCheckResult:
+    """``needed`` maps an upstream table to the days it must hold. Passes iff every such day is present and current
+    (``feedtrain/ledger.py``); the result names every missing, incomplete or stale (table, day) and what to re-run,
+    and records the versions read (metadata ``input_versions``) so the day written from them can be checked later."""
+    problems: list[str] = []
+    missing: dict[str, list[str]] = {}
+    used: dict[str, dict[str, str]] = {}
+    for table, days in needed.items():
+        status = ledger.day_status(conn, table, days)
+        bad = {d: s for d, s in status.items() if s != ledger.PRESENT}
+        for kind in (ledger.MISSING, ledger.INCOMPLETE, ledger.UNRECORDED):
+            days_of_kind = sorted(d for d, s in bad.items() if s == kind)
+            if days_of_kind:
+                problems.append(f"{table} {kind}: {_days(days_of_kind)} (materialize {table} for these days)")
+        stale = ledger.stale_inputs(conn, table, [d for d, s in status.items() if s == ledger.PRESENT])
+        for day, changed in sorted(stale.items()):
+            inputs = ", ".join(f"{t} {d}" for t, d in changed)
+            problems.append(f"{table} {day} is stale: built from {inputs}, which changed since (re-run {table} for {day})")
+        if bad or stale:
+            missing[table] = sorted({d.isoformat() for d in [*bad, *stale]})
+        used[table] = {d.isoformat(): v for d, v in ledger.versions(conn, table, days).items()}
     return dg.AssetCheckResult(
-        check_name=UPSTREAM_DAYS_PRESENT.name, passed=not missing,
-        description=f"missing upstream days: {text}" if missing else "all upstream days present",
-        metadata={"missing": dg.MetadataValue.json(missing),
+        check_name=UPSTREAM_DAYS_PRESENT.name, passed=not problems,
+        description="; ".join(problems) if problems else "all upstream days present and current",
+        metadata={"missing": dg.MetadataValue.json(missing), "input_versions": dg.MetadataValue.json(used),
                   "days_checked": sum(len(d) for d in needed.values())},
     )
 
 
-def non_empty(conn: duckdb.DuckDBPyConnection, relation: str) -> dg.AssetCheckResult:
-    n = conn.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+def input_versions(results: Iterable[dg.AssetCheckResult]) -> dict[str, dict[dt.date, str]]:
+    """The upstream versions a passed ``upstream_days_present`` read, to record with the day built from them."""
+    for r in results:
+        if r.check_name == UPSTREAM_DAYS_PRESENT.name and "input_versions" in r.metadata:
+            return {t: {dt.date.fromisoformat(d): v for d, v in by_day.items()}
+                    for t, by_day in r.metadata["input_versions"].value.items()}
+    return {}
+
+
+def _days(days: Sequence[dt.date]) -> str:
+    text = ", ".join(d.isoformat() for d in days[:5])
+    return text + (f" ... ({len(days)} days)" if len(days) > 5 else "")
+
+
+def non_empty(conn, relation: str) -> dg.AssetCheckResult:
+    n = conn.scalar(f"SELECT count(*) FROM {relation}")
     return dg.AssetCheckResult(check_name=NON_EMPTY.name, passed=n > 0, metadata={"rows": n})
 
 
-def unique_pairs(conn: duckdb.DuckDBPyConnection, relation: str) -> dg.AssetCheckResult:
-    dup = conn.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY ds, source_id, destination_id HAVING count(*) > 1)"
-    ).fetchone()[0]
+def unique_pairs(conn, relation: str) -> dg.AssetCheckResult:
+    dup = conn.scalar(
+        f"SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY ds, source_id, destination_id HAVING count(*) > 1)")
     return dg.AssetCheckResult(check_name=UNIQUE_PAIRS.name, passed=dup == 0, metadata={"duplicated_pairs": dup})
 
 
-def positive_rate_in_band(conn: duckdb.DuckDBPyConnection, relation: str, low: float, high: float) -> dg.AssetCheckResult:
-    rows, rate = conn.execute(f"SELECT count(*), avg(label) FROM {relation}").fetchone()
+def positive_rate_in_band(conn, relation: str, low: float, high: float) -> dg.AssetCheckResult:
+    rows, rate = conn.rows(f"SELECT count(*), avg(label) FROM {relation}")[0]
     rate = float(rate) if rate is not None else float("nan")
     return dg.AssetCheckResult(
         check_name=POSITIVE_RATE_IN_BAND.name, passed=rows > 0 and low <= rate <= high,

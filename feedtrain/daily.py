@@ -45,8 +45,8 @@ class Location:
 
 def column_schema(conn, table: str) -> dg.TableSchema:
     """The stored table's columns and types, with the comments of the DDL where it has them, for the asset catalog."""
-    rows = conn.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
-                        "WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index", [table]).fetchall()
+    rows = conn.rows("SELECT column_name, data_type, comment FROM duckdb_columns() "
+                     "WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index", [table])
     return dg.TableSchema(columns=[dg.TableColumn(name, dtype, description=comment) for name, dtype, comment in rows])
 
 
@@ -58,7 +58,7 @@ def write_days(context, conn, schema: str, table: str,
     for day in partition_days(context):
         results, meta = build(day)
         yield from checks.gate(results, f"{schema}.{table} partition {day}")
-        replace_partitions(conn, day, {table: f"stage_{table}"})
+        replace_partitions(conn, day, {table: f"stage_{table}"}, checks.input_versions(results))
         per_day.append({"ds": day.isoformat(), **{k: v for k, v in meta.items() if isinstance(v, (int, float))}})
         context.log.info(f"{schema}.{table} {day}: committed {meta.get('dagster/row_count')} rows")
     metadata = {**meta, "dagster/column_schema": column_schema(conn, table)}

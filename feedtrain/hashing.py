@@ -42,7 +42,7 @@ class _Bytes:
         strings = pc.cast(strings, pa.large_binary())
         if strings.null_count:
             raise ValueError("cannot fingerprint null values")
-        strings = pa.concat_arrays([strings]) if isinstance(strings, pa.ChunkedArray) else strings
+        strings = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
         _, offsets_buf, data_buf = strings.buffers()
         n = len(strings)
         offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=n + 1, offset=strings.offset * 8)
@@ -150,5 +150,9 @@ def user_bucket(user_id, modulus: int = 10) -> np.ndarray:
 
 def uniform(*columns) -> np.ndarray:
     """A deterministic U[0, 1) per row from the fingerprint of its key columns (replaces BigQuery's unseeded RAND())."""
-    fp = fingerprint64(pair_key(*columns)).view(np.uint64)
-    return (fp >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    return uniform_of_fingerprints(fingerprint64(pair_key(*columns)))
+
+
+def uniform_of_fingerprints(fingerprints: np.ndarray) -> np.ndarray:
+    """The top 53 bits of each fingerprint (read as unsigned) as a double in [0, 1): SQL's ``fingerprint_uniform``."""
+    return (fingerprints.view(np.uint64) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

@@ -1,4 +1,4 @@
-"""The embedded warehouse: one DuckDB file per code location, atomic per-partition writes.
+"""The warehouse resource: one database per code location, reached through an engine (``feedtrain/engine``).
 
 DuckDB allows one writing process per file and Dagster runs steps in separate processes, so each location has its own
 file (``<location>_warehouse.duckdb``, never named like the schema inside it: DuckDB then fails with "Ambiguous
@@ -20,6 +20,9 @@ from dagster_duckdb import DuckDBResource
 from dagster_duckdb_polars import DuckDBPolarsIOManager
 from pydantic import Field
 
+from . import ledger
+from .engine import DuckDBEngine, Engine
+
 
 def home() -> Path:
     """Where the warehouse files and model artifacts live: ``$FEEDTRAIN_HOME``, by default ``./data``."""
@@ -39,13 +42,14 @@ class Warehouse(dg.ConfigurableResource):
     ddl_path: str = Field(description="SQL file with the CREATE TABLE IF NOT EXISTS statements of the schema.")
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Iterator[Engine]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with DuckDBResource(database=self.database).get_connection() as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
             conn.execute(f"USE {self.schema_name}")
+            conn.execute(ledger.DDL)
             conn.execute(Path(self.ddl_path).read_text())
-            yield conn
+            yield DuckDBEngine(conn, self.schema_name)
 
 
 def io_manager(warehouse: Warehouse) -> DuckDBPolarsIOManager:
@@ -53,40 +57,31 @@ def io_manager(warehouse: Warehouse) -> DuckDBPolarsIOManager:
     return DuckDBPolarsIOManager(database=warehouse.database, schema=warehouse.schema_name)
 
 
-def stage(conn: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict | None = None) -> int:
-    """Compute a query into a temporary table (nothing stored yet) and return its row count."""
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params or {})
-    return conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+def stage(conn: Engine, name: str, sql: str, params: dict | None = None) -> int:
+    """Compute a query into a staging relation (nothing stored yet) and return its row count."""
+    return conn.stage(name, sql, params)
 
 
 @contextlib.contextmanager
-def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(conn: Engine) -> Iterator[Engine]:
     """Everything inside commits together, or (on any exception) not at all."""
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with conn.transaction():
         yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
-def replace_partitions(conn: duckdb.DuckDBPyConnection, day: dt.date, staged_by_table: dict[str, str]) -> None:
-    """Replace day ``day`` of several tables at once: all of them change, or none does."""
-    with transaction(conn):
-        for table, staged in staged_by_table.items():
-            conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
-            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
+def replace_partitions(conn: Engine, day: dt.date, staged_by_table: dict[str, str],
+                       inputs: dict[str, dict[dt.date, str]] | None = None) -> dict[str, str]:
+    """Replace day ``day`` of several tables at once, with their ledger rows: all of them change, or none does."""
+    return conn.replace_days(day, staged_by_table, inputs)
 
 
-def present_days(conn: duckdb.DuckDBPyConnection, table: str, days: Sequence[dt.date]) -> set[dt.date]:
-    rows = conn.execute(f"SELECT DISTINCT ds FROM {table} WHERE ds BETWEEN ? AND ?", [min(days), max(days)]).fetchall()
-    return {r[0] for r in rows}
+def present_days(conn: Engine, table: str, days: Sequence[dt.date]) -> set[dt.date]:
+    return conn.present_days(table, days)
 
 
-def preview(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None, limit: int = 10) -> dg.MetadataValue:
+def preview(conn: Engine, sql: str, params: dict | None = None, limit: int = 10) -> dg.MetadataValue:
     """A few rows as a Markdown table for the UI."""
-    df = conn.execute(f"SELECT * FROM ({sql}) LIMIT {limit}", params or {}).pl()
+    df = conn.polars(f"SELECT * FROM ({sql}) LIMIT {limit}", params or {})
     return dg.MetadataValue.md(markdown_table(df))
 
 

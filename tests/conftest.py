@@ -40,6 +40,15 @@ class Harness:
         with self.warehouse.connect() as conn:
             return conn.execute(query, params or []).pl()
 
+    def write_days(self, table: str, frame) -> None:
+        """Commit each day of ``frame`` (Arrow or polars, with a ``ds`` column) into ``table`` the way assets and
+        ingestion do: staged, then the day replaced with its ledger row."""
+        with self.warehouse.connect() as conn:
+            conn.register("frame_to_write", frame)
+            for (day,) in conn.rows("SELECT DISTINCT ds FROM frame_to_write ORDER BY ds"):
+                conn.stage("staged_frame", "SELECT * FROM frame_to_write WHERE ds = ?", [day])
+                conn.replace_days(day, {table: "staged_frame"})
+
     def execute(self, query: str, params=None):
         with self.warehouse.connect() as conn:
             conn.execute(query, params or [])

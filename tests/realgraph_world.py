@@ -3,6 +3,8 @@ rows a test cares about."""
 
 import datetime as dt
 
+import pyarrow as pa
+
 FILLER = (900_000, 900_001)  # a pair that clicks every day and has a negative edge nowhere near the test pairs
 
 
@@ -19,7 +21,7 @@ def write_raw(h, first: dt.date, last: dt.date, interactions=(), follows=(), twe
         "interaction_graph_agg_negative_edge_snapshot": [(FILLER[1], FILLER[0], 0.0, "num_mutes", 1, d, d) for d in days]
         + [(s, t, 0.0, typ, 0, d, d) for d, s, t, typ in negatives],
     }
-    with h.warehouse.connect() as conn:
-        for table, values in rows.items():
-            width = len(values[0])
-            conn.executemany(f"INSERT INTO {table} VALUES ({', '.join(['?'] * width)})", values)
+    for table, values in rows.items():
+        with h.warehouse.connect() as conn:
+            columns = [c for c, _ in conn.table_columns(table)]
+        h.write_days(table, pa.table({c: [v[i] for v in values] for i, c in enumerate(columns)}))

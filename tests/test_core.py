@@ -45,16 +45,16 @@ def test_uniform_is_deterministic_and_uniform():
 def test_transaction_commits_together_or_not_at_all(tmp_path):
     import duckdb
 
-    from feedtrain.warehouse import transaction
+    from feedtrain.engine import DuckDBEngine
 
-    conn = duckdb.connect(str(tmp_path / "t.duckdb"))
+    conn = DuckDBEngine(duckdb.connect(str(tmp_path / "t.duckdb")), "main")
     conn.execute("CREATE TABLE t (x INTEGER)")
-    with transaction(conn):
+    with conn.transaction():
         conn.execute("INSERT INTO t VALUES (1)")
     try:
-        with transaction(conn):
+        with conn.transaction():
             conn.execute("INSERT INTO t VALUES (2)")
             raise RuntimeError("fails half-way")
     except RuntimeError:
         pass
-    assert conn.execute("SELECT list(x) FROM t").fetchone()[0] == [1]
+    assert conn.scalar("SELECT list(x) FROM t") == [1]

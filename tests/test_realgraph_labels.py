@@ -50,15 +50,17 @@ def test_missing_next_day_blocks_labels_and_writes_nothing(realgraph):
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert {e.check_name for e in failed} == {"upstream_days_present"}
-    assert all(f"interaction_days: {D(32).isoformat()}" in e.description for e in failed)
+    assert all(f"interaction_days incomplete: {D(32).isoformat()}" in e.description for e in failed)
     assert realgraph.sql("SELECT count(*) FROM labeled_candidates")[0][0] == 0
 
 
 def test_positive_rate_out_of_band_blocks_and_keeps_the_previous_version(realgraph):
     build_labels(realgraph, PAIRS + [(D(32), 1, 2, ["num_favorites"])])
     before = realgraph.sql("SELECT count(*), sum(label) FROM labeled_candidates WHERE ds = ?", [T])
-    realgraph.execute("UPDATE interaction_days SET label_mask = 1 WHERE ds = ? AND source_id = 1", [D(32)])
-    realgraph.execute("INSERT INTO interaction_days VALUES (?, 1, 3, 1)", [D(32)])  # a rerun would now differ
+    with realgraph.warehouse.connect() as conn:  # T+1 re-delivered with different rows: a rerun would now differ
+        conn.stage("changed", "SELECT ds, source_id, destination_id, CASE WHEN source_id = 1 THEN 1 ELSE label_mask END "
+                   "AS label_mask FROM interaction_days WHERE ds = $d UNION ALL SELECT $d, 1, 3, 1", {"d": D(32)})
+        conn.replace_days(D(32), {"interaction_days": "changed"})
     result = realgraph.materialize(["labeled_candidates"], T, raise_on_error=False,
                                    config={"labeled_candidates": {"min_positive_rate": 0.9, "max_positive_rate": 1.0}})
     assert not result.success

@@ -21,9 +21,7 @@ def write_labeled(h, rows_per_day=4000, positive_rate=0.2, seed=0):
             "source_id": src, "destination_id": dst, "label": (rng.random(n) < positive_rate).astype(np.int32),
             **{f: rng.integers(0, 31, n) for f in FEATURES[2:]}, "ds": [D(offset)] * n}))
     frame = pl.concat(frames)
-    with h.warehouse.connect() as conn:
-        conn.register("labeled_df", frame.to_arrow())
-        conn.execute("INSERT INTO labeled_candidates BY NAME SELECT * FROM labeled_df")
+    h.write_days("labeled_candidates", frame)
     return frame
 
 
