@@ -18,9 +18,10 @@ from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
 from feedtrain.warehouse import Warehouse, markdown_table
 
 from . import metrics
-from .assets import POOL, key, load_validation, model_dir, split_days
+from .common import POOL, key
 from .features import FEATURES
 from .heads import HEADS
+from .models import load_validation, model_dir, split_days
 from .resources import SCHEMA
 
 
@@ -55,7 +56,7 @@ def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
                                             f"{'within' if promoted else 'below'} the {max_auc_drop} margin"}
 
 
-@dg.asset(key=key("champion"), owners=OWNERS, group_name="recap_models", deps=[key("model_evaluations")], pool=POOL,
+@dg.asset(key=key("champion"), owners=OWNERS, group_name="recap_champion", deps=[key("model_evaluations")], pool=POOL,
           automation_condition=AFTER_ANY_MODEL, kinds={"duckdb"},
           description="The serving heavy ranker: each model day's ten boosted-tree heads against the current champion's, "
                       "both scored on the challenger's validation days; promoted iff the mean per-head AUC is no worse "

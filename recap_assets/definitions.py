@@ -5,9 +5,16 @@ import dagster as dg
 from feedtrain import automation
 from feedtrain.warehouse import io_manager
 
-from .assets import ALL_ASSETS
 from .champion import champion
+from .features import impression_features
+from .labels import impressions_labeled
+from .models import ranker_models
 from .resources import RecapSimulator, recap_warehouse
+from .sources import simulated_logs
+from .training_sets import training_datasets
+
+# The daily-partitioned assets, layer by layer (champion, unpartitioned, decides over all model days).
+ALL_ASSETS = [simulated_logs, impressions_labeled, impression_features, training_datasets, ranker_models]
 
 warehouse = recap_warehouse()
 

@@ -1,12 +1,11 @@
-"""The point-in-time feature list of impression_features (sql/impression_features.sql) and its blocking check.
+"""Layer 3, recap_features: impression_features (sql/impression_features.sql), its feature list and its blocking
+point-in-time check.
 
 Feature families (SPEC §3.3, the ones computable from logs): viewer aggregates over 50 days and over the last 24 hours,
 author aggregates, viewer x author aggregates with Real-Graph-style edge features, tweet real-time counters as of the
 impression, tweet content flags, tweet age, in-network and request context.  Ids, position and labels are not
 features: position is decided after ranking.
 """
-
-from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
@@ -15,9 +14,24 @@ import dagster as dg
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from pydantic import Field
 
-from feedtrain import hashing
+from feedtrain import checks, daily, hashing
+from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.checks import CheckDef
+from feedtrain.daily import span
+from feedtrain.partitions import window
+from feedtrain.warehouse import Warehouse, preview, stage
+
+from .common import EVERY_IMPRESSION, POLICY, POOL, RAW_DAYS, dep, ensure_table, every_impression, key, \
+    ledger_days_present, sql
+from .resources import SCHEMA
+from .windows import (
+    RECAP_CANDIDATE_AGE_DAYS,
+    RECAP_FEATURE_WINDOW_DAYS,
+    recap_events_partitions,
+    recap_feature_partitions,
+)
 
 VIEWER = ["v_impressions_50d", "v_favorite_50d", "v_retweet_50d", "v_reply_50d", "v_convo_click_50d",
           "v_profile_click_50d", "v_video_playback_50_50d", "v_negative_feedback_50d",
@@ -43,7 +57,6 @@ def popularity(df: pl.DataFrame) -> np.ndarray:
 POINT_IN_TIME = CheckDef(
     "point_in_time", "A deterministic sample of rows recomputes equal from raw events strictly before each impression, "
     "with an independent query (blocking).")
-EVERY_IMPRESSION = CheckDef("every_impression", "One row per impression of the day, no more, no less (blocking).")
 
 REFERENCE_SQL = (Path(__file__).parent / "sql" / "impression_features_reference.sql").read_text()
 
@@ -80,14 +93,59 @@ def point_in_time(conn, staged: str, day: dt.date, params: dict, sample_rows: in
                   "examples": dg.MetadataValue.json(examples)})
 
 
-def every_impression(conn, staged: str, day: dt.date) -> dg.AssetCheckResult:
-    rows, distinct = conn.execute(f"SELECT count(*), count(DISTINCT impression_id) FROM {staged}").fetchone()
-    expected = conn.execute("SELECT count(*) FROM impressions WHERE ds = ?", [day]).fetchone()[0]
-    return dg.AssetCheckResult(
-        check_name=EVERY_IMPRESSION.name, passed=rows == distinct == expected and rows > 0,
-        description=f"{rows} rows, {distinct} distinct impressions, {expected} impressions that day",
-        metadata={"rows": rows, "distinct_impressions": distinct, "impressions": expected})
+# ---------------------------------------------------------------------------------------------------------------------
+# The asset.
+REALTIME_HOURS = 24  # "1 day" real-time viewer aggregates: [ts - 24 h, ts)
+REALGRAPH_DAYS = 31  # SPEC §1.3 look-back of the Real-Graph-style edge features
+DECAY = 0.955  # SPEC §2.4 daily decay (ONE_MINUS_ALPHA)
 
 
-def frame_features(df: pl.DataFrame) -> np.ndarray:
-    return df.select(FEATURES).to_numpy().astype(np.float64)
+class FeaturesConfig(dg.Config):
+    point_in_time_sample_rows: int = Field(
+        200, description="Rows per day recomputed from raw events by the point-in-time check (deterministic sample).")
+
+
+def feature_params(day: dt.date) -> dict:
+    return {"ds": day, "window_days": RECAP_FEATURE_WINDOW_DAYS, "realtime_hours": REALTIME_HOURS,
+            "realgraph_days": REALGRAPH_DAYS, "decay": DECAY, "candidate_days": RECAP_CANDIDATE_AGE_DAYS}
+
+
+def stage_features(conn, day: dt.date, query: str | None = None) -> int:
+    return stage(conn, "stage_impression_features", query or sql("impression_features"), feature_params(day))
+
+
+@dg.asset(key=key("impression_features"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
+          deps=[dep("impressions", -RECAP_FEATURE_WINDOW_DAYS), dep("engagements", -RECAP_FEATURE_WINDOW_DAYS),
+                dep("tweets", -RECAP_CANDIDATE_AGE_DAYS), dep("users"),
+                # every follow made before T: a window reaching back past the first day, clamped to it by Dagster
+                dg.AssetDep(key("follows"), partition_mapping=window(-100_000, 0))],
+          partitions_def=recap_feature_partitions, group_name="recap_features", kinds={"duckdb"},
+          backfill_policy=POLICY, pool=POOL, metadata={"partition_expr": "ds"},
+          check_specs=checks.specs(key("impression_features"), RAW_DAYS, EVERY_IMPRESSION, POINT_IN_TIME))
+def impression_features(context: dg.AssetExecutionContext, warehouse: Warehouse, config: FeaturesConfig):
+    """Point-in-time features of every impression of day T (features.py): viewer, author and viewer x author
+    aggregates over the 50 days before T, viewer counts over the 24 hours before the impression, the tweet's real-time
+    counters as of the impression, content flags, tweet age, in-network (a follow made before the impression) and
+    Real-Graph-style viewer->author edge features. Nothing at or after the impression's time is read; a blocking check
+    recomputes a sample of rows from raw events with an independent query."""
+    first_day = recap_events_partitions.start.date()
+    with warehouse.connect() as conn:
+        def build(day):
+            present = ledger_days_present(conn, {
+                "impressions": span(day, -RECAP_FEATURE_WINDOW_DAYS), "engagements": span(day, -RECAP_FEATURE_WINDOW_DAYS),
+                "tweets": span(day, -RECAP_CANDIDATE_AGE_DAYS), "users": [day],
+                "follows": span(day, (first_day - day).days)})
+            if not present.passed:
+                return [present], {}
+            rel = "stage_impression_features"
+            n = stage_features(conn, day)
+            ensure_table(conn, "impression_features", rel)
+            pit = point_in_time(conn, rel, day, feature_params(day), config.point_in_time_sample_rows)
+            return ([present, every_impression(conn, rel, day), pit],
+                    {"dagster/row_count": n, "features": len(FEATURES),
+                     "in_network_share": conn.execute(f"SELECT avg(in_network) FROM {rel}").fetchone()[0],
+                     "point_in_time_rows_checked": pit.metadata["sampled_rows"].value,
+                     "preview": preview(conn, f"SELECT impression_id, {', '.join(FEATURES[:12])} FROM {rel}")})
+
+        yield from daily.write_days(context, conn, SCHEMA, "impression_features", build)
+

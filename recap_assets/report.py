@@ -19,7 +19,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from feedtrain.partitions import (
+from feedtrain.warehouse import markdown_table
+
+from .windows import (
     RECAP_FEATURE_WINDOW_DAYS,
     RECAP_LABEL_DELAY_DAYS,
     RECAP_TRAIN_DAYS,
@@ -27,7 +29,6 @@ from feedtrain.partitions import (
     recap_events_partitions,
     recap_model_partitions,
 )
-from feedtrain.warehouse import markdown_table
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -39,7 +40,7 @@ def first_model_day() -> dt.date:
 def stages(model_day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
     """(name, asset groups or keys, first day, last day) of each run that builds model_day from nothing. Assets of
     one run must share a partitions definition: features exist a day before labels (which wait for T+1)."""
-    from .assets import key
+    from .common import key
 
     first_feature_day = model_day - dt.timedelta(days=RECAP_TRAIN_DAYS + RECAP_VALID_DAYS - 1)
     return [
@@ -54,7 +55,7 @@ def stages(model_day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
 def next_day_stages(day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
     """The runs that add one day ``day`` once every earlier day exists: the raw logs of day+1 (its late engagements),
     then day's features, labels and training sets, then day's models (as a daily schedule would run them)."""
-    from .assets import key
+    from .common import key
 
     after = day + dt.timedelta(days=RECAP_LABEL_DELAY_DAYS)
     return [("raw logs", ["recap_sources"], after, after), ("features", [key("impression_features")], day, day),
@@ -81,7 +82,7 @@ def build(home: Path, preset: str, seed: int = 11, model_day: dt.date | None = N
           log=print, only_next_day: bool = False, instance: dg.DagsterInstance | None = None) -> dict[str, float]:
     """Materialise every asset model_day needs (or, with only_next_day, what model_day adds to the day before it);
     returns the wall time of each stage in seconds."""
-    from .assets import ALL_ASSETS
+    from .definitions import ALL_ASSETS
 
     model_day = model_day or first_model_day()
     res = resources(home, preset, seed)

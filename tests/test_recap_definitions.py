@@ -17,15 +17,18 @@ def test_recap_definitions_load_with_every_head():
     for h in HEADS:
         assert {f"recap/train_{h}", f"recap/boosted_trees_{h}", f"recap/light_ranker_{h}"} <= keys
     assert all(k.path[0] == "recap" for k in graph.get_all_asset_keys())
+    # one group per layer, so the UI graph reads left to right
+    assert {graph.get(k).group_name for k in graph.get_all_asset_keys()} == {
+        "recap_sources", "recap_labels", "recap_features", "recap_training", "recap_models", "recap_champion"}
 
 
 def test_every_recap_asset_is_daily_partitioned_grouped_and_in_the_duckdb_pool():
-    from recap_assets.assets import ALL_ASSETS
+    from recap_assets.definitions import ALL_ASSETS
 
     for assets_def in ALL_ASSETS:
         assert assets_def.partitions_def is not None
         assert {assets_def.group_names_by_key[k] for k in assets_def.keys} <= {
-            "recap_sources", "recap_features", "recap_training", "recap_models"}
+            "recap_sources", "recap_labels", "recap_features", "recap_training", "recap_models"}
         assert assets_def.op.pools == {"duckdb_recap"}, assets_def.op.name  # one writer on recap_warehouse.duckdb
 
 

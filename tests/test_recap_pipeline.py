@@ -12,11 +12,19 @@ import numpy as np
 import pytest
 
 from feedtrain import training
-from feedtrain.partitions import EVENTS_START, recap_feature_partitions, recap_model_partitions
-from recap_assets import assets, heads, light_ranker, report
+from feedtrain.partitions import EVENTS_START
+from feedtrain.warehouse import stage
+from recap_assets import features, heads, light_ranker, report
+from recap_assets.common import key
+from recap_assets.definitions import ALL_ASSETS
 from recap_assets.features import FEATURES, point_in_time
 from recap_assets.heads import HEADS, LABEL_COLUMNS
+from recap_assets.labels import label_consistency, label_sql
+from recap_assets.models import MODEL_KINDS, RecapBoostedTreesConfig, split_days
 from recap_assets.resources import recap_warehouse
+from recap_assets.sources import RAW_TABLES
+from recap_assets.training_sets import train_table
+from recap_assets.windows import recap_feature_partitions, recap_model_partitions
 
 MODEL_DAY = recap_model_partitions.start.date()
 FIRST_DAY = recap_feature_partitions.start.date()
@@ -49,7 +57,7 @@ def connect(home):
 
 def materialize(home, keys: list[str], day: dt.date):
     return dg.materialize(
-        assets.ALL_ASSETS, selection=dg.AssetSelection.assets(*[assets.key(k) for k in keys]),
+        ALL_ASSETS, selection=dg.AssetSelection.assets(*[key(k) for k in keys]),
         resources=report.resources(home, "tiny", 11),
         tags={report.RANGE_START: day.isoformat(), report.RANGE_END: day.isoformat()}, raise_on_error=False)
 
@@ -63,7 +71,7 @@ def fingerprint(conn, table: str, day: dt.date):
 
 
 def label_row(conn, impression_id: int, day: dt.date, window_minutes: int = 180) -> dict:
-    assets.stage(conn, "labels_now", assets.label_sql(),
+    stage(conn, "labels_now", label_sql(),
                  {"ds": day, "window_minutes": window_minutes, "label_delay_days": 1})
     row = conn.execute(f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels_now WHERE impression_id = ?",
                        [impression_id]).fetchone()
@@ -71,7 +79,7 @@ def label_row(conn, impression_id: int, day: dt.date, window_minutes: int = 180)
 
 
 def feature_row(conn, impression_id: int, day: dt.date) -> dict:
-    assets.stage_features(conn, day)
+    features.stage_features(conn, day)
     row = conn.execute(f"SELECT {', '.join(FEATURES)} FROM stage_impression_features WHERE impression_id = ?",
                        [impression_id]).fetchone()
     return dict(zip(FEATURES, row))
@@ -101,7 +109,7 @@ def test_whole_location_materialises_one_model_day(built):
     home, timings = built
     with connect(home) as conn:
         raw_days = (MODEL_DAY + dt.timedelta(days=1) - EVENTS_START).days + 1
-        for table in assets.RAW_TABLES:
+        for table in RAW_TABLES:
             assert conn.execute("SELECT count(DISTINCT ds) FROM loaded_partitions WHERE table_name = ?",
                                 [table]).fetchone()[0] == raw_days
         days = (MODEL_DAY - FIRST_DAY).days + 1
@@ -112,7 +120,7 @@ def test_whole_location_materialises_one_model_day(built):
                 assert n == conn.execute("SELECT count(*) FROM impressions WHERE ds = ?", [ds]).fetchone()[0]
         for h in HEADS:
             assert conn.execute("SELECT count(*) FROM loaded_partitions WHERE table_name = ?",
-                                [assets.train_table(h)]).fetchone()[0] == days
+                                [train_table(h)]).fetchone()[0] == days
         ev = conn.execute("SELECT head, model, auc, rce, note FROM model_evaluations WHERE ds = ?", [MODEL_DAY]).pl()
         rank = dict(conn.execute("SELECT model, ndcg_at_10 FROM ranking_evaluations WHERE ds = ? "
                                  "AND weights_version = 'v1'", [MODEL_DAY]).fetchall())
@@ -130,17 +138,17 @@ def test_whole_location_materialises_one_model_day(built):
     path = home / "models" / "recap" / "boosted_trees" / "favorited" / MODEL_DAY.isoformat()
     model = training.load_model(path)
     assert model.manifest["head"] == "favorited" and model.features == FEATURES
-    assert model.manifest["params"]["learning_rate"] == assets.RecapBoostedTreesConfig().learning_rate  # not Real Graph's
+    assert model.manifest["params"]["learning_rate"] == RecapBoostedTreesConfig().learning_rate  # not Real Graph's
     lr = light_ranker.load(home / "models" / "recap" / "light_ranker" / "favorited" / MODEL_DAY.isoformat())
-    _, valid_days = assets.split_days(MODEL_DAY)
+    _, valid_days = split_days(MODEL_DAY)
     assert lr.manifest["valid_days"] == [valid_days[0].isoformat(), valid_days[-1].isoformat()]
     assert sum(timings.values()) < 150
 
 
 def test_models_train_only_on_days_before_validation(built):
     home, _ = built
-    train_days, _ = assets.split_days(MODEL_DAY)
-    for kind in assets.MODEL_KINDS:
+    train_days, _ = split_days(MODEL_DAY)
+    for kind in MODEL_KINDS:
         manifest = json.loads(
             (home / "models" / "recap" / kind / "favorited" / MODEL_DAY.isoformat() / "manifest.json").read_text())
         assert manifest["train_days"] == [train_days[0].isoformat(), train_days[-1].isoformat()]
@@ -208,8 +216,8 @@ def test_label_consistency_catches_a_wrong_label_rule(home, monkeypatch):
     with connect(home) as conn:
         imp = quiet_impression(conn, D)
         add_engagement(conn, imp, "reply_engaged_by_author", imp["ts"] + dt.timedelta(minutes=3))
-        assets.stage(conn, "stage_labels", assets.label_sql(), {"ds": D, "window_minutes": 180, "label_delay_days": 1})
-        result = assets.label_consistency(conn, "stage_labels", D)
+        stage(conn, "stage_labels", label_sql(), {"ds": D, "window_minutes": 180, "label_delay_days": 1})
+        result = label_consistency(conn, "stage_labels", D)
     assert not result.passed and "is_reply_engaged_by_author => is_replied = 1" in result.description
 
 
@@ -285,25 +293,25 @@ def test_events_before_an_impression_change_its_features(home):
 
 def test_point_in_time_check_passes_on_real_features_and_catches_a_leak(home):
     with connect(home) as conn:
-        assets.stage_features(conn, D)
-        assert point_in_time(conn, "stage_impression_features", D, assets.feature_params(D), 300).passed
-        leaky = assets.sql("impression_features").replace(
+        features.stage_features(conn, D)
+        assert point_in_time(conn, "stage_impression_features", D, features.feature_params(D), 300).passed
+        leaky = features.sql("impression_features").replace(
             "ON c.tweet_id = i.tweet_id AND i.ts > c.ts", "ON c.tweet_id = i.tweet_id AND i.ts + INTERVAL 2 HOUR > c.ts")
-        assert leaky != assets.sql("impression_features")
-        assets.stage_features(conn, D, leaky)
-        result = point_in_time(conn, "stage_impression_features", D, assets.feature_params(D), 300)
+        assert leaky != features.sql("impression_features")
+        features.stage_features(conn, D, leaky)
+        result = point_in_time(conn, "stage_impression_features", D, features.feature_params(D), 300)
     assert not result.passed and "t_favorites" in result.description
 
 
 def test_a_leaky_feature_query_writes_nothing(home, monkeypatch):
-    real_sql = assets.sql
+    real_sql = features.sql
 
     def leaky(name):
         text = real_sql(name)
         return text.replace("WHERE ds BETWEEN $ds::DATE - 1 AND $ds AND user_id", "WHERE ds BETWEEN $ds::DATE - 1 "
                             "AND $ds::DATE + 1 AND user_id").replace("AND i.ts > n.ts", "AND i.ts + INTERVAL 3 HOUR > n.ts")
 
-    monkeypatch.setattr(assets, "sql", leaky)
+    monkeypatch.setattr(features, "sql", leaky)  # the asset's own module
     with connect(home) as conn:
         before = fingerprint(conn, "impression_features", D)
     result = materialize(home, ["impression_features"], D)
@@ -341,7 +349,7 @@ def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
     def decide(margin):
         with connect(home) as conn:
             conn.execute("DELETE FROM champion_decisions")
-        result = dg.materialize([*assets.ALL_ASSETS, champion], selection=[champion.key],
+        result = dg.materialize([*ALL_ASSETS, champion], selection=[champion.key],
                                 resources=report.resources(home, "tiny", 11),
                                 run_config={"ops": {"recap__champion": {"config": {"max_auc_drop": margin}}}})
         assert result.success
@@ -357,7 +365,7 @@ def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
     assert (home / "models/recap/boosted_trees/CHAMPION").read_text().strip() == next_day.isoformat()
     # The champion was re-scored on the challenger's validation days, not read from its own evaluation.
     second = lenient.row(1, named=True)
-    _, valid_days = assets.split_days(next_day)
+    _, valid_days = split_days(next_day)
     assert (second["valid_first"], second["valid_last"]) == (valid_days[0], valid_days[-1])
     with connect(home) as conn:
         own = conn.execute("SELECT avg(auc) FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "

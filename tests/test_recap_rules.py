@@ -9,11 +9,16 @@ import polars as pl
 import pytest
 
 from feedtrain import downsampling
-from feedtrain.partitions import (EVENTS_START, RECAP_FEATURE_WINDOW_DAYS, RECAP_TRAIN_DAYS, RECAP_VALID_DAYS,
-                                  recap_feature_partitions, recap_label_partitions, recap_model_partitions)
-from recap_assets import assets, heads, light_ranker, metrics, simulator
+from feedtrain.partitions import EVENTS_START
+from recap_assets import heads, light_ranker, metrics, simulator
+from recap_assets.common import ensure_table
 from recap_assets.features import FEATURES
 from recap_assets.heads import HEADS
+from recap_assets.labels import label_sql
+from recap_assets.models import split_days
+from recap_assets.training_sets import downsample
+from recap_assets.windows import (RECAP_FEATURE_WINDOW_DAYS, RECAP_TRAIN_DAYS, RECAP_VALID_DAYS, recap_feature_partitions,
+                                  recap_label_partitions, recap_model_partitions)
 
 
 # -- the heads table ---------------------------------------------------------------------------------------------------
@@ -32,7 +37,7 @@ def test_ten_heads_with_spec_rates_and_weights():
 
 
 def test_label_sql_has_one_column_per_head():
-    query = assets.label_sql()
+    query = label_sql()
     for h in HEADS.values():
         assert f"AS {h.column}" in query
     assert "{label" not in query
@@ -62,7 +67,7 @@ def frame(n: int, rate: float, seed: int = 0) -> pl.DataFrame:
 
 def test_downsampling_keeps_each_class_at_its_rate_with_inverse_weights():
     f = frame(200_000, 0.05)
-    rows, pos_rate, neg_rate = assets.downsample(f, "favorited", seed=0, neg_rate_scale=1.0)
+    rows, pos_rate, neg_rate = downsample(f, "favorited", seed=0, neg_rate_scale=1.0)
     y = f["is_favorited"].to_numpy()
     kept_pos, kept_neg = int(rows["label"].sum()), int((rows["label"] == 0).sum())
     for kept, total, rate in ((kept_pos, y.sum(), pos_rate), (kept_neg, (1 - y).sum(), neg_rate)):
@@ -76,11 +81,11 @@ def test_downsampling_keeps_each_class_at_its_rate_with_inverse_weights():
 
 def test_downsampling_is_deterministic_and_independent_per_head_and_seed():
     f = frame(20_000, 0.3)
-    a = assets.downsample(f, "favorited", 0, 1.0)[0]["impression_id"]
-    assert a.equals(assets.downsample(f, "favorited", 0, 1.0)[0]["impression_id"])
-    assert not a.equals(assets.downsample(f, "favorited", 1, 1.0)[0]["impression_id"])
+    a = downsample(f, "favorited", 0, 1.0)[0]["impression_id"]
+    assert a.equals(downsample(f, "favorited", 0, 1.0)[0]["impression_id"])
+    assert not a.equals(downsample(f, "favorited", 1, 1.0)[0]["impression_id"])
     g = f.with_columns(is_retweeted=f["is_favorited"])  # same labels, another head: another draw
-    b = assets.downsample(g, "retweeted", 0, 1.0)[0]
+    b = downsample(g, "retweeted", 0, 1.0)[0]
     assert set(b.filter(pl.col("label") == 0)["impression_id"]) != set(a.to_list())
 
 
@@ -95,7 +100,7 @@ def test_calibration_recovers_the_true_probability():
 # -- the time split and the partitions ---------------------------------------------------------------------------------
 def test_time_split_trains_on_earlier_days_and_never_overlaps():
     day = recap_model_partitions.start.date() + dt.timedelta(days=5)
-    train, valid = assets.split_days(day)
+    train, valid = split_days(day)
     assert len(train) == RECAP_TRAIN_DAYS and len(valid) == RECAP_VALID_DAYS
     assert not set(train) & set(valid)
     assert max(train) < min(valid) and valid[-1] == day
@@ -105,7 +110,7 @@ def test_time_split_trains_on_earlier_days_and_never_overlaps():
 
 def test_partitions_leave_room_for_windows():
     assert recap_feature_partitions.start.date() == EVENTS_START + dt.timedelta(days=RECAP_FEATURE_WINDOW_DAYS)
-    train, _ = assets.split_days(recap_model_partitions.start.date())
+    train, _ = split_days(recap_model_partitions.start.date())
     assert train[0] == recap_label_partitions.start.date()  # the first model's first training day is the first label day
     assert recap_label_partitions.end_offset == -1  # labels of T wait for T+1's engagements
 
@@ -227,9 +232,9 @@ def test_a_table_whose_heads_or_features_changed_is_refused():
 
     conn = duckdb.connect()
     conn.execute("CREATE TEMP TABLE staged AS SELECT 1 AS impression_id, 0 AS is_favorited, DATE '2026-08-01' AS ds")
-    assets.ensure_table(conn, "train_x", "staged")
-    assets.ensure_table(conn, "train_x", "staged")  # same shape: fine
+    ensure_table(conn, "train_x", "staged")
+    ensure_table(conn, "train_x", "staged")  # same shape: fine
     conn.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT 1 AS impression_id, 0 AS is_new_head, "
                  "DATE '2026-08-01' AS ds")
     with pytest.raises(dg.Failure, match="is_new_head"):
-        assets.ensure_table(conn, "train_x", "staged")
+        ensure_table(conn, "train_x", "staged")
