@@ -1,14 +1,12 @@
 """What every Recap asset shares: its keys, SQL files and upstream deps, the DuckDB pool and backfill policy, and
-the stage -> check -> commit helpers (one transaction per day, recorded in the loaded_partitions ledger)."""
+the stage -> check -> commit helpers (one transaction per day, recorded in the ledger)."""
 
 import datetime as dt
 
 import dagster as dg
-import pyarrow as pa
 
-from feedtrain import daily
+from feedtrain import checks, daily
 from feedtrain.checks import CheckDef
-from feedtrain.warehouse import transaction
 
 from .resources import SCHEMA, SQL_DIR
 
@@ -38,42 +36,14 @@ def for_asset(result: dg.AssetCheckResult, asset: dg.AssetKey) -> dg.AssetCheckR
                                description=result.description, metadata=result.metadata)
 
 
-def commit(conn, tables: dict[str, str], day: dt.date) -> None:
-    """Replace day ``day`` of several tables (table -> staged relation) in one transaction, and record each in the
-    loaded_partitions ledger (a day may hold no rows: no new follows, or no kept row of a rare head)."""
-    counts = {t: conn.execute(f"SELECT count(*) FROM {s}").fetchone()[0] for t, s in tables.items()}
-    conn.register("ledger_rows", pa.table({"table_name": list(counts), "ds": [day] * len(counts),
-                                           "rows": list(counts.values())}))
-    with transaction(conn):
-        for table, staged in tables.items():
-            conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
-            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
-        conn.execute("DELETE FROM loaded_partitions WHERE ds = ? AND table_name IN (SELECT table_name FROM ledger_rows)",
-                     [day])
-        conn.execute("INSERT INTO loaded_partitions SELECT table_name, ds, rows, now()::TIMESTAMP FROM ledger_rows")
+def commit(conn, tables: dict[str, str], day: dt.date, results=()) -> None:
+    """Replace day ``day`` of several tables (table -> staged relation) with their ledger rows in one transaction
+    (``feedtrain/ledger.py``: a day may hold no rows, e.g. no new follows, and still be present), recording the
+    upstream versions that ``results``' upstream check read."""
+    conn.replace_days(day, tables, checks.input_versions(results))
 
 
-RAW_DAYS = CheckDef("upstream_days_present", "Every upstream day this partition reads exists (blocking).")
-
-
-def ledger_days_present(conn, needed: dict[str, list[dt.date]]) -> dg.AssetCheckResult:
-    """Like feedtrain.checks.upstream_days_present, but through the loaded_partitions ledger, so a day written with no
-    rows (no new follows that day; no kept row of the report head) still counts as present."""
-    missing = {}
-    for table, days in needed.items():
-        have = {r[0] for r in conn.execute("SELECT DISTINCT ds FROM loaded_partitions WHERE table_name = ? AND ds "
-                                           "BETWEEN ? AND ?", [table, min(days), max(days)]).fetchall()}
-        gone = sorted(set(days) - have)
-        if gone:
-            missing[table] = [d.isoformat() for d in gone]
-    text = "; ".join(f"{t}: {', '.join(d[:5])}{' ...' if len(d) > 5 else ''}" for t, d in missing.items())
-    return dg.AssetCheckResult(
-        check_name=RAW_DAYS.name, passed=not missing,
-        description=f"missing upstream days: {text}" if missing else "all upstream days present",
-        metadata={"missing": dg.MetadataValue.json(missing), "days_checked": sum(len(d) for d in needed.values())})
-
-
-
+RAW_DAYS = checks.UPSTREAM_DAYS_PRESENT
 EVERY_IMPRESSION = CheckDef("every_impression", "One row per impression of the day, no more, no less (blocking).")
 
 

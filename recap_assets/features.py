@@ -24,7 +24,7 @@ from feedtrain.partitions import window
 from feedtrain.warehouse import Warehouse, preview, stage
 
 from .common import EVERY_IMPRESSION, POLICY, POOL, RAW_DAYS, dep, ensure_table, every_impression, key, \
-    ledger_days_present, sql
+    sql
 from .resources import SCHEMA
 from .windows import (
     RECAP_CANDIDATE_AGE_DAYS,
@@ -131,7 +131,7 @@ def impression_features(context: dg.AssetExecutionContext, warehouse: Warehouse,
     first_day = recap_events_partitions.start.date()
     with warehouse.connect() as conn:
         def build(day):
-            present = ledger_days_present(conn, {
+            present = checks.upstream_days_present(conn, {
                 "impressions": span(day, -RECAP_FEATURE_WINDOW_DAYS), "engagements": span(day, -RECAP_FEATURE_WINDOW_DAYS),
                 "tweets": span(day, -RECAP_CANDIDATE_AGE_DAYS), "users": [day],
                 "follows": span(day, (first_day - day).days)})

@@ -13,7 +13,7 @@ from feedtrain.daily import span
 from feedtrain.warehouse import Warehouse, markdown_table, preview, stage
 
 from .common import EVERY_IMPRESSION, POLICY, POOL, RAW_DAYS, dep, ensure_table, every_impression, key, \
-    ledger_days_present, sql
+    sql
 from .heads import HEADS, LABEL_COLUMNS
 from .resources import SCHEMA
 from .windows import RECAP_CANDIDATE_AGE_DAYS, RECAP_LABEL_DELAY_DAYS, recap_label_partitions
@@ -83,7 +83,7 @@ def impressions_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse,
     query = label_sql()
     with warehouse.connect() as conn:
         def build(day):
-            present = ledger_days_present(conn, {"impressions": [day], "engagements": span(day, 0, RECAP_LABEL_DELAY_DAYS),
+            present = checks.upstream_days_present(conn, {"impressions": [day], "engagements": span(day, 0, RECAP_LABEL_DELAY_DAYS),
                                               "tweets": span(day, -RECAP_CANDIDATE_AGE_DAYS)})
             if not present.passed:
                 return [present], {}

@@ -17,7 +17,7 @@ from feedtrain.partitions import partition_days
 from feedtrain.warehouse import Warehouse, home, markdown_table, transaction
 
 from . import light_ranker, metrics
-from .common import POLICY, POOL, dep, key, ledger_days_present
+from .common import POLICY, POOL, dep, key
 from .features import FEATURES, popularity
 from .heads import HEADS, LABEL_COLUMNS, keep_rates, score
 from .resources import SCHEMA
@@ -133,7 +133,7 @@ def model_dir(kind: str, head: str = ""):
 
 def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list[dg.MaterializeResult]:
     train_days, valid_days = split_days(day)
-    for present in (ledger_days_present(conn, {train_table(h): train_days for h in HEADS}),
+    for present in (checks.upstream_days_present(conn, {train_table(h): train_days for h in HEADS}),
                     checks.upstream_days_present(conn, {"impression_features": valid_days,
                                                         "impressions_labeled": valid_days})):
         if not present.passed:

@@ -87,7 +87,7 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
                            "labeled_positive_rate": float(frame[head.column].mean()),
                            "reweighted_positive_rate": float((w * rows["label"].to_numpy()).sum() / w.sum()) if n else 0.0,
                            "kept_positive_share": positives / n if n else 0.0}
-            commit(conn, staged, day)
+            commit(conn, staged, day, [present])
             context.log.info(f"{SCHEMA}.train_* {day}: " + ", ".join(f"{h} {m['dagster/row_count']}" for h, m in meta.items()))
     for h in HEADS:
         yield dg.MaterializeResult(asset_key=key(train_table(h)), metadata=meta[h],

@@ -110,7 +110,7 @@ def test_whole_location_materialises_one_model_day(built):
     with connect(home) as conn:
         raw_days = (MODEL_DAY + dt.timedelta(days=1) - EVENTS_START).days + 1
         for table in RAW_TABLES:
-            assert conn.execute("SELECT count(DISTINCT ds) FROM loaded_partitions WHERE table_name = ?",
+            assert conn.execute("SELECT count(DISTINCT ds) FROM feedtrain_ledger WHERE table_name = ?",
                                 [table]).fetchone()[0] == raw_days
         days = (MODEL_DAY - FIRST_DAY).days + 1
         for table in ("impressions_labeled", "impression_features"):
@@ -119,7 +119,7 @@ def test_whole_location_materialises_one_model_day(built):
             for ds, n in per_day:
                 assert n == conn.execute("SELECT count(*) FROM impressions WHERE ds = ?", [ds]).fetchone()[0]
         for h in HEADS:
-            assert conn.execute("SELECT count(*) FROM loaded_partitions WHERE table_name = ?",
+            assert conn.execute("SELECT count(*) FROM feedtrain_ledger WHERE table_name = ?",
                                 [train_table(h)]).fetchone()[0] == days
         ev = conn.execute("SELECT head, model, auc, rce, note FROM model_evaluations WHERE ds = ?", [MODEL_DAY]).pl()
         rank = dict(conn.execute("SELECT model, ndcg_at_10 FROM ranking_evaluations WHERE ds = ? "
@@ -234,7 +234,7 @@ def test_positive_rate_band_blocks_the_day(home):
 
 def test_labels_wait_for_the_next_days_engagements(home):
     with connect(home) as conn:
-        conn.execute("DELETE FROM loaded_partitions WHERE table_name = 'engagements' AND ds = ?", [D + dt.timedelta(days=1)])
+        conn.execute("DELETE FROM feedtrain_ledger WHERE table_name = 'engagements' AND ds = ?", [D + dt.timedelta(days=1)])
         before = fingerprint(conn, "impressions_labeled", D)
     result = materialize(home, ["impressions_labeled"], D)
     assert not result.success and "upstream_days_present" in failed_checks(result)

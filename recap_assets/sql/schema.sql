@@ -45,10 +45,6 @@ CREATE TABLE IF NOT EXISTS ranking_evaluations (
     valid_first DATE NOT NULL, valid_last DATE NOT NULL,
     ndcg_at_10 DOUBLE, rankings BIGINT NOT NULL);  -- mean over (viewer, day) rankings of the validation days
 
--- Which raw partitions were written (a day can legitimately hold no rows, e.g. no new follows), so existence checks
--- do not mistake an empty day for a missing one.
-CREATE TABLE IF NOT EXISTS loaded_partitions (
-    table_name VARCHAR NOT NULL, ds DATE NOT NULL, rows BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS champion_decisions (
     ds DATE NOT NULL,                   -- the challenger: the heavy ranker (ten boosted-tree heads) of model day ds
     valid_first DATE NOT NULL, valid_last DATE NOT NULL,  -- both are scored on these validation days
