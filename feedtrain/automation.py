@@ -1,8 +1,9 @@
 """How each location builds its new days by itself (README "Scheduling"), and who owns the assets.
 
 The raw logs of yesterday land at 01:00 UTC; every other asset materialises its newest partition as soon as that
-partition's inputs all exist and one of them was updated. The per-layer end offsets of ``partitions.py`` make "newest
-partition" mean the newest day whose inputs can exist: nothing is ever built from a day that has not happened yet.
+partition's inputs all exist and one of them was updated. The per-layer end offsets of each location's windows make
+"newest partition" mean the newest day whose inputs can exist: nothing is ever built from a day that has not happened
+yet.
 """
 
 import dagster as dg

@@ -12,12 +12,14 @@ import polars as pl
 from pydantic import Field
 
 from feedtrain import training
-from feedtrain.automation import AFTER_ANY_MODEL
+from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
 from feedtrain.warehouse import Warehouse, markdown_table, transaction
 
-from .assets import MODEL_KINDS, OWNERS, key, model_dir
 from .labels import VARIANTS
+from .location import POOL, key
+from .models import MODEL_KINDS, model_dir
 from .resources import SCHEMA
+
 
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its holdout AUC >= the champion's "
@@ -56,40 +58,50 @@ def decide(conn, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
 
 
 def champion_asset(variant: str):
+    """The decorator of the champion table of ``variant``: it follows every model of the variant."""
     suffix = VARIANTS[variant][0]
-
-    @dg.asset(name=f"champion{suffix}", key_prefix=[SCHEMA], owners=OWNERS, group_name="realgraph_models",
-              automation_condition=AFTER_ANY_MODEL,
-              deps=[key(f"{kind}{suffix}") for kind in MODEL_KINDS], pool="duckdb_realgraph", kinds={"duckdb"},
-              description=f"The serving {variant} model of each kind: every day's model is compared with the current "
-                          "champion on the challenger's next-day holdout and promoted iff its AUC is no worse than the "
-                          "champion's by more than the configured margin.")
-    def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
-        with warehouse.connect() as conn:
-            decisions = pl.concat([decide(conn, variant, kind, config.max_auc_drop) for kind in MODEL_KINDS],
-                                  how="vertical_relaxed")
-            if decisions.is_empty():
-                raise dg.Failure(f"no {variant} models have been trained yet")
-            conn.register("decisions", decisions.to_arrow())
-            with transaction(conn):
-                conn.execute("DELETE FROM champion_decisions WHERE variant = ?", [variant])
-                conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decisions")
-        metadata = {}
-        for kind in MODEL_KINDS:
-            promoted = decisions.filter((pl.col("model") == kind) & pl.col("promoted"))
-            if promoted.height:
-                last = promoted.row(-1, named=True)
-                metadata[f"{kind}_champion_day"] = last["ds"].isoformat()
-                metadata[f"{kind}_champion_auc"] = last["challenger_auc"]
-                metadata[f"{kind}_champion_path"] = dg.MetadataValue.path(str(model_dir(kind, suffix) / last["ds"].isoformat()))
-        metadata["decisions"] = dg.MetadataValue.md(markdown_table(
-            decisions.sort("ds", descending=True).head(20)
-            .select("model", "ds", "promoted", "champion_ds", "challenger_auc", "champion_auc", "reason")))
-        metadata["promotion_rule"] = (f"promote iff challenger AUC >= champion AUC - {config.max_auc_drop}, both scored on "
-                                      "the challenger's next-day holdout")
-        return dg.MaterializeResult(metadata=metadata)
-
-    return champion
+    return dg.asset(
+        name=f"champion{suffix}", key_prefix=[SCHEMA], owners=OWNERS, group_name="realgraph_models",
+        automation_condition=AFTER_ANY_MODEL,
+        deps=[key(f"{kind}{suffix}") for kind in MODEL_KINDS], pool=POOL, kinds={"duckdb"},
+        description=f"The serving {variant} model of each kind: every day's model is compared with the current "
+                    "champion on the challenger's next-day holdout and promoted iff its AUC is no worse than the "
+                    "champion's by more than the configured margin.")
 
 
-CHAMPION_ASSETS = [champion_asset(v) for v in VARIANTS]
+@champion_asset("prod")
+def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
+    return promote(warehouse, config, "prod")
+
+
+@champion_asset("prod_explicit")
+def champion_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
+    return promote(warehouse, config, "prod_explicit")
+
+
+def promote(warehouse: Warehouse, config: ChampionConfig, variant: str) -> dg.MaterializeResult:
+    """Replay every model kind's promotion chain of ``variant``, store the decisions, write each CHAMPION pointer."""
+    suffix = VARIANTS[variant][0]
+    with warehouse.connect() as conn:
+        decisions = pl.concat([decide(conn, variant, kind, config.max_auc_drop) for kind in MODEL_KINDS],
+                              how="vertical_relaxed")
+        if decisions.is_empty():
+            raise dg.Failure(f"no {variant} models have been trained yet")
+        conn.register("decisions", decisions.to_arrow())
+        with transaction(conn):
+            conn.execute("DELETE FROM champion_decisions WHERE variant = ?", [variant])
+            conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decisions")
+    metadata = {}
+    for kind in MODEL_KINDS:
+        promoted = decisions.filter((pl.col("model") == kind) & pl.col("promoted"))
+        if promoted.height:
+            last = promoted.row(-1, named=True)
+            metadata[f"{kind}_champion_day"] = last["ds"].isoformat()
+            metadata[f"{kind}_champion_auc"] = last["challenger_auc"]
+            metadata[f"{kind}_champion_path"] = dg.MetadataValue.path(str(model_dir(kind, suffix) / last["ds"].isoformat()))
+    metadata["decisions"] = dg.MetadataValue.md(markdown_table(
+        decisions.sort("ds", descending=True).head(20)
+        .select("model", "ds", "promoted", "champion_ds", "challenger_auc", "champion_auc", "reason")))
+    metadata["promotion_rule"] = (f"promote iff challenger AUC >= champion AUC - {config.max_auc_drop}, both scored on "
+                                  "the challenger's next-day holdout")
+    return dg.MaterializeResult(metadata=metadata)

@@ -5,8 +5,7 @@ import dagster as dg
 from feedtrain import automation
 from feedtrain.warehouse import io_manager
 
-from .assets import ALL_ASSETS
-from .champion import CHAMPION_ASSETS
+from . import candidates, champion, labeled_candidates, models, sources, training_sets
 from .resources import RealGraphSimulator, realgraph_warehouse
 
 warehouse = realgraph_warehouse()
@@ -15,7 +14,7 @@ defs = dg.Definitions(
     # A run's steps go one at a time anyway (one writer per DuckDB file, dagster.yaml's pool limit), so a process per
     # step would only add ~7 s of start-up to each: a 4-model run took 35 s that way and 4 s in process.
     executor=dg.in_process_executor,
-    assets=[*ALL_ASSETS, *CHAMPION_ASSETS],
+    assets=dg.load_assets_from_modules([sources, candidates, labeled_candidates, training_sets, models, champion]),
     sensors=[automation.sensor("realgraph")],
     resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RealGraphSimulator()},
 )

@@ -16,14 +16,11 @@ import time
 
 import dagster as dg
 
-from feedtrain.partitions import (
-    LABEL_DELAY_DAYS,
-    LOOKBACK_DAYS,
-    TRAIN_WINDOW_DAYS,
-    TWEET_COUNT_DAYS,
-)
+from feedtrain.driver import materialize_days
+from feedtrain.partitions import days_between
 
 from .resources import SCHEMA
+from .windows import LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS
 
 MODELS = ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"]
 
@@ -46,17 +43,12 @@ def steps(first_model_day: dt.date, last_model_day: dt.date) -> list[tuple[list[
     ]
 
 
-def materialize(defs, instance, selection, first, last, resources=None):
-    assets = dg.AssetSelection.assets(*[dg.AssetKey([SCHEMA, s]) for s in selection if not s.startswith("group:")])
-    assets |= dg.AssetSelection.groups(*[s[6:] for s in selection if s.startswith("group:")])
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    # Models read their inputs through the IO manager one partition at a time; warehouse assets take the range.
-    ranges = [(day, day) for day in days] if selection == MODELS else [(first, last)]
-    for a, b in ranges:
+def materialize(defs, instance, selection, first, last):
+    """One step of ``steps``: warehouse assets take the whole range in one run; models read their inputs through the
+    IO manager one partition at a time, so they get one run per day."""
+    for a, b in [(day, day) for day in days_between(first, last)] if selection == MODELS else [(first, last)]:
         started = time.time()
-        result = dg.materialize(defs.assets, selection=assets, instance=instance, resources=resources or defs.resources,
-                                tags={"dagster/asset_partition_range_start": a.isoformat(),
-                                      "dagster/asset_partition_range_end": b.isoformat()})
+        result = materialize_days(defs, SCHEMA, selection, a, b, instance=instance)
         print(f"  {' '.join(selection)} {a}..{b}: {'ok' if result.success else 'FAILED'} in {time.time() - started:.1f}s",
               flush=True)
 
@@ -87,7 +79,7 @@ def main(argv=None) -> None:
         os.environ["FEEDTRAIN_HOME"] = args.home
     if args.world:
         os.environ["FEEDTRAIN_WORLD"] = args.world
-    from feedtrain.partitions import model_partitions
+    from .windows import model_partitions
 
     last = args.last_model_day or dt.date.fromisoformat(model_partitions.get_last_partition_key())
     started = time.time()

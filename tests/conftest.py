@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 
+from feedtrain.driver import materialize_days
 from feedtrain.partitions import EVENTS_START
 from feedtrain.warehouse import Warehouse, io_manager
 
@@ -22,15 +23,8 @@ class Harness:
 
     def materialize(self, selection, first: dt.date, last: dt.date | None = None, config: dict | None = None,
                     raise_on_error: bool = True):
-        last = last or first
-        keys = dg.AssetSelection.assets(*[dg.AssetKey([self.schema, s]) for s in selection if not s.startswith("group:")])
-        keys = keys | dg.AssetSelection.groups(*[s.removeprefix("group:") for s in selection if s.startswith("group:")])
-        return dg.materialize(
-            self.defs.assets, selection=keys, instance=self.instance, resources=self.resources,
-            tags={"dagster/asset_partition_range_start": first.isoformat(),
-                  "dagster/asset_partition_range_end": last.isoformat()},
-            run_config={"ops": {f"{self.schema}__{k}": {"config": v} for k, v in (config or {}).items()}},
-            raise_on_error=raise_on_error)
+        return materialize_days(self.defs, self.schema, selection, first, last, instance=self.instance,
+                                resources=self.resources, config=config, raise_on_error=raise_on_error)
 
     def sql(self, query: str, params=None):
         with self.warehouse.connect() as conn:

@@ -5,13 +5,15 @@ import datetime as dt
 
 import pyarrow as pa
 
+from feedtrain.partitions import days_between
+
 FILLER = (900_000, 900_001)  # a pair that clicks every day and has a negative edge nowhere near the test pairs
 
 
 def write_raw(h, first: dt.date, last: dt.date, interactions=(), follows=(), tweets=(), negatives=()):
     """interactions: (day, source, destination, [labels]); follows: (day, source, destination);
     tweets: (day, user_id); negatives: (day, source, destination, type)."""
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    days = days_between(first, last)
     rows = {
         "interaction_graph_labels_daily": [(*FILLER, ["num_tweet_clicks"], d, d) for d in days]
         + [(s, t, labels, d, d) for d, s, t, labels in interactions],

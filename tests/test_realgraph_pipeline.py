@@ -7,7 +7,8 @@ import polars as pl
 
 from conftest import D
 from feedtrain import training
-from feedtrain.partitions import model_partitions, window
+from feedtrain.partitions import window
+from realgraph_assets.windows import model_partitions
 
 MODELS = ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"]
 SAMPLE_ALL = {"candidates_sampled": {"sample_percent": 100}}

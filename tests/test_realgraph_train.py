@@ -6,7 +6,7 @@ import polars as pl
 from conftest import D
 from feedtrain import training
 from feedtrain.hashing import user_bucket
-from realgraph_assets.assets import FEATURES
+from realgraph_assets.models import FEATURES
 
 T = D(36)  # first train partition: labeled days [T-6, T]
 

@@ -1,0 +1,35 @@
+"""What every asset of this location shares: asset keys, SQL files, dependencies, the writer pool, and the settings of
+a daily DuckDB table asset, in one place."""
+
+import dagster as dg
+import pyarrow as pa
+
+from feedtrain import checks, daily
+from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
+
+from .labels import ALL_LABELS, BIT
+from .resources import SCHEMA, SQL_DIR
+
+POLICY = dg.BackfillPolicy.single_run()  # a backfill is one run per asset range: one DuckDB writer, no lock fights
+POOL = "duckdb_realgraph"  # dagster.yaml: one step at a time per pool, i.e. one writer per DuckDB file
+
+LOCATION = daily.Location(SCHEMA, SQL_DIR)
+key, sql, dep = LOCATION.key, LOCATION.sql, LOCATION.dep
+
+
+def write_days(context, conn, table, build):
+    return daily.write_days(context, conn, SCHEMA, table, build)
+
+
+def warehouse_asset(table: str, partitions_def, group: str, deps: list, checked=(), **kwargs):
+    """A daily DuckDB table of this location: the settings every such asset shares, in one place."""
+    return dg.asset(key=key(table), deps=deps, partitions_def=partitions_def, group_name=f"realgraph_{group}",
+                    kinds={"duckdb"}, owners=OWNERS, automation_condition=WHEN_INPUTS_READY, backfill_policy=POLICY,
+                    pool=POOL, metadata={"partition_expr": "ds"}, check_specs=checks.specs(key(table), *checked),
+                    **kwargs)
+
+
+def label_bits_table(conn) -> None:
+    """TEMP table ``label_bits`` (name, bit): the label vocabulary of labels.py, for SQL that encodes label sets."""
+    conn.register("label_bits_arrow", pa.table({"name": list(ALL_LABELS), "bit": [BIT[n] for n in ALL_LABELS]}))
+    conn.execute("CREATE OR REPLACE TEMP TABLE label_bits AS SELECT * FROM label_bits_arrow")
