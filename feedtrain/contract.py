@@ -43,6 +43,9 @@ class Rule:
     expected: str
     drop: bool = False
     source: str = ""
+    # (table, days): the rule reads ``context_<table>``, that table's rows of this delivery and of the ``days`` stored
+    # days before it; if one of those days was never loaded the rule is reported as not checked.
+    context: tuple[str, int] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from feedtrain import automation
+from feedtrain import automation, logsource
 from feedtrain.warehouse import io_manager
 
 from . import candidates, champion, labeled_candidates, models, sources, training_sets
@@ -15,6 +15,7 @@ defs = dg.Definitions(
     # step would only add ~7 s of start-up to each: a 4-model run took 35 s that way and 4 s in process.
     executor=dg.in_process_executor,
     assets=dg.load_assets_from_modules([sources, candidates, labeled_candidates, training_sets, models, champion]),
-    sensors=[automation.sensor("realgraph")],
-    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RealGraphSimulator()},
+    sensors=[automation.sensor("realgraph"), sources.new_log_days],
+    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RealGraphSimulator(),
+               "log_source": logsource.log_source("realgraph")},
 )

@@ -23,6 +23,7 @@ def _id(name: str, what: str) -> Column:
 
 # Engagements are checked against the impressions of the same (viewer, tweet) of this and the previous
 # RECAP_CANDIDATE_AGE_DAYS days (relation ``context_impressions``, built by the door).
+IMPRESSIONS_CONTEXT = ("impressions", RECAP_CANDIDATE_AGE_DAYS)
 ENGAGED_IMPRESSIONS = "(SELECT * FROM context_impressions i WHERE i.viewer_id = r.user_id AND i.tweet_id = r.tweet_id)"
 
 CONTRACT = Contract("recap", "1", notes=(
@@ -70,10 +71,12 @@ CONTRACT = Contract("recap", "1", notes=(
            DS),
           key=("user_id", "tweet_id", "engagement_type", "ts"),
           rules=(Rule("unknown_impression", f"NOT EXISTS {ENGAGED_IMPRESSIONS}",
-                      f"an impression of the same viewer and tweet on this or the {RECAP_CANDIDATE_AGE_DAYS} previous days"),
+                      f"an impression of the same viewer and tweet on this or the {RECAP_CANDIDATE_AGE_DAYS} previous days",
+                      context=IMPRESSIONS_CONTEXT),
                  Rule("before_impression", f"EXISTS {ENGAGED_IMPRESSIONS} AND NOT EXISTS "
                       f"{ENGAGED_IMPRESSIONS[:-1]} AND i.ts <= r.ts)",
-                      "the engagement at or after an impression of the same viewer and tweet")),
+                      "the engagement at or after an impression of the same viewer and tweet",
+                      context=IMPRESSIONS_CONTEXT)),
           source=RECAP_FEATURES),
     Table("planted_engagement_probability",
           "The simulator's planted probability of every head's label per impression (the oracle) and its utility.",

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from feedtrain import automation
+from feedtrain import automation, logsource
 from feedtrain.warehouse import io_manager
 
 from .champion import champion
@@ -10,11 +10,11 @@ from .features import impression_features
 from .labels import impressions_labeled
 from .models import ranker_models
 from .resources import RecapSimulator, recap_warehouse
-from .sources import simulated_logs
+from .sources import new_log_days, raw_logs
 from .training_sets import training_datasets
 
 # The daily-partitioned assets, layer by layer (champion, unpartitioned, decides over all model days).
-ALL_ASSETS = [simulated_logs, impressions_labeled, impression_features, training_datasets, ranker_models]
+ALL_ASSETS = [raw_logs, impressions_labeled, impression_features, training_datasets, ranker_models]
 
 warehouse = recap_warehouse()
 
@@ -23,6 +23,7 @@ defs = dg.Definitions(
     # step would only add ~7 s of start-up to each: a 4-model run took 35 s that way and 4 s in process.
     executor=dg.in_process_executor,
     assets=[*ALL_ASSETS, champion],
-    sensors=[automation.sensor("recap")],
-    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator()},
+    sensors=[automation.sensor("recap"), new_log_days],
+    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator(),
+               "log_source": logsource.log_source("recap")},
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from feedtrain.logsource import LogSource
 from feedtrain.warehouse import markdown_table
 
 from .windows import (
@@ -75,7 +76,8 @@ def resources(home: Path, preset: str, seed: int) -> dict:
     from .resources import RecapSimulator, recap_warehouse
 
     warehouse = recap_warehouse(str(home / "recap_warehouse.duckdb"))
-    return {"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator(preset=preset, seed=seed)}
+    return {"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator(preset=preset, seed=seed),
+            "log_source": LogSource()}
 
 
 def build(home: Path, preset: str, seed: int = 11, model_day: dt.date | None = None, run_config: dict | None = None,
