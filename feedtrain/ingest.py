@@ -27,7 +27,7 @@ from . import validate
 from .contract import Contract, Table
 from .validate import ORIGIN, BadInput
 
-__all__ = ["BadInput", "Limits", "delivered_days", "load_day", "read_files", "from_arrow"]
+__all__ = ["BadInput", "Limits", "delivered_days", "load_day", "load_files", "read_files", "from_arrow"]
 
 DAY_NAME = re.compile(r"^ds=(?P<day>[^/.]+)(?P<ext>\.parquet|\.csv)?$")
 FORMATS = (".parquet", ".csv")
@@ -170,6 +170,18 @@ def load_day(conn, contract: Contract, day: dt.date, delivered: dict[str, str], 
     for table, version in versions.items():
         stats[table]["version"] = version
     return stats
+
+
+def load_files(conn, contract: Contract, root: str, day: dt.date, events_start: dt.date, last: dt.date,
+               limits: Limits = Limits()) -> dict:
+    """Read, validate and commit one day of every table of ``contract`` delivered as files under ``root``."""
+    delivered = {}
+    for table in contract.delivered:
+        days = delivered_days(conn, root, table.name, events_start, last)
+        if day in days:
+            read_files(conn, table, days[day], day, f"delivered_{table.name}", limits)
+            delivered[table.name] = f"delivered_{table.name}"
+    return load_day(conn, contract, day, delivered, events_start)
 
 
 def _context(conn, table: Table, day: dt.date, events_start: dt.date) -> set[str]:

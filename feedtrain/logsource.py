@@ -67,27 +67,21 @@ def raw_logs(context: dg.AssetExecutionContext, conn, contract: Contract, source
         raise dg.Failure(f"log source 'files' needs a path (FEEDTRAIN_{contract.location.upper()}_FILES)")
     per_day: dict[str, list[dict]] = {t.name: [] for t in contract.tables}
     try:
-        listing = {t.name: ingest.delivered_days(conn, source.path, t.name, EVENTS_START, last_day())
-                   for t in contract.delivered} if source.kind == FILES else {}
         for day in partition_days(context):
-            delivered = {}
             if source.kind == FILES:
-                for table in contract.delivered:
-                    if day in listing[table.name]:
-                        ingest.read_files(conn, table, listing[table.name][day], day, f"delivered_{table.name}",
-                                          source.limits)
-                        delivered[table.name] = f"delivered_{table.name}"
+                stats = ingest.load_files(conn, contract, source.path, day, EVENTS_START, last_day(), source.limits)
             else:
+                delivered = {}
                 for name, data in simulate(day).items():
                     ingest.from_arrow(conn, contract.table(name), data, day, f"delivered_{name}", source.limits)
                     delivered[name] = f"delivered_{name}"
-            stats = ingest.load_day(conn, contract, day, delivered, EVENTS_START)
+                stats = ingest.load_day(conn, contract, day, delivered, EVENTS_START)
             for table, s in stats.items():
                 per_day[table].append({"ds": day.isoformat(), **s})
             context.log.info(f"{contract.location} raw logs {day} from {source.describe()}: "
                              + ", ".join(f"{t} {s['rows']}" for t, s in stats.items()))
     except ingest.BadInput as e:
-        raise dg.Failure(f"{contract.location} raw logs not written: {e}") from None
+        raise dg.Failure(f"{contract.location} raw logs: the day was not written (earlier days of the run are committed): {e}") from None
     for table, days in per_day.items():
         last = days[-1]
         dropped: dict[str, int] = {}

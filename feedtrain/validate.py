@@ -88,7 +88,7 @@ def typed(conn, table: Table, relation: str, day: dt.date, name: str) -> None:
     present = [c for c in table.columns if c.name in stored]
     tests = []
     for c in present:
-        tests.append((c, "unparsable value", f"{c.name} IS NOT NULL AND {exprs[c.name]} IS NULL",
+        tests.append((c, "unparsable or out-of-range value", f"{c.name} IS NOT NULL AND {exprs[c.name]} IS NULL",
                       f"a {c.type} value"))
         if not c.nullable:
             tests.append((c, "NULL value", f"{c.name} IS NULL", "a value (the column is not nullable)"))
