@@ -64,7 +64,8 @@ def tweeting_follows(context: dg.AssetExecutionContext, warehouse: Warehouse, co
 
 
 class CandidatesConfig(dg.Config):
-    max_candidates_per_source: int = Field(2000, description="K of the per-source RANK cut (SPEC §1.3); ties are kept.")
+    max_candidates_per_source: int = Field(2000, description="K of the per-source top-K cut (SPEC §1.3); ties are broken by "
+                                           "the pair's fingerprint so the cap holds (sql/candidates.sql).")
 
 
 @warehouse_asset("candidates", candidate_partitions, "candidates",
@@ -73,7 +74,7 @@ class CandidatesConfig(dg.Config):
                  [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: CandidatesConfig):
     """Candidate pairs of day T with their ten features (SPEC §1.3, §1.8): pairs that interacted in [T-30, T] or
-    are tweeting follow edges, negative edges removed, top 2000 per source by (num_days, num_tweets) with RANK ties."""
+    are tweeting follow edges, negative edges removed, top 2000 per source by (num_days, num_tweets), ties broken by the pair's fingerprint."""
     with warehouse.connect() as conn:
         def build(day):
             present = checks.upstream_days_present(conn, {
