@@ -135,7 +135,7 @@ def from_arrow(conn, table: Table, data: pa.Table, day: dt.date, name: str, limi
     if data.num_rows > limits.max_rows:
         raise BadInput(f"{origin} (day {day}): {data.num_rows:,} rows, more than the limit of {limits.max_rows:,}")
     conn.register(f"{name}_arrow", data)
-    conn.stage(name, f"SELECT *, ? AS {ORIGIN} FROM {name}_arrow", [origin])
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT *, '{origin}' AS {ORIGIN} FROM {name}_arrow")
     validate.check_shape(table, origin, day, conn.table_columns(name), text=False)
 
 

@@ -132,16 +132,15 @@ def check_rows(conn, table: Table, relation: str, day: dt.date, params: dict, sk
     for r in table.rules:
         if not r.drop and r.name not in skip:
             tests.append((None, f"{r.name} ({r.bad})", r.bad, r.expected))
-    _first_failure(conn, table, relation, day, tests, params)
-    if table.key:
-        key = ", ".join(table.key)
-        dup = conn.rows(f"SELECT {key}, count(*), any_value({ORIGIN}) FROM {relation} GROUP BY {key} "
-                        f"HAVING count(*) > 1 LIMIT 1")
-        if dup:
-            *values, count, origin = dup[0]
-            n_dup = conn.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY {key} HAVING count(*) > 1)")
-            raise fail(origin, table, key, day, f"duplicate key: ({key}) = {tuple(values)} occurs {count} times "
-                       f"({n_dup} duplicated key(s))", None, f"({key}) unique within the day")
+    key = ", ".join(table.key)
+    duplicated = _first_failure(conn, table, relation, day, tests, params,
+                                extra=f"count(*) - count(DISTINCT ({key}))" if table.key else "0")
+    if duplicated:
+        *values, count, origin = conn.rows(f"SELECT {key}, count(*), any_value({ORIGIN}) FROM {relation} "
+                                           f"GROUP BY {key} HAVING count(*) > 1 LIMIT 1")[0]
+        n_dup = conn.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY {key} HAVING count(*) > 1)")
+        raise fail(origin, table, key, day, f"duplicate key: ({key}) = {tuple(values)} occurs {count} times "
+                   f"({n_dup} duplicated key(s))", None, f"({key}) unique within the day")
     drops = [f"({r.bad})" for r in table.rules if r.drop]
     return " OR ".join(drops) if drops else "FALSE"
 
@@ -161,13 +160,12 @@ def used(sql: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if f"${k}" in sql}
 
 
-def _first_failure(conn, table: Table, relation: str, day: dt.date, tests: list, params: dict) -> None:
-    """One scan counts the rows failing each test; the first failing test raises with an example row."""
-    if not tests:
-        return
-    query = "SELECT " + ", ".join(f"count(*) FILTER (WHERE coalesce({t[2]}, false))" for t in tests) + \
+def _first_failure(conn, table: Table, relation: str, day: dt.date, tests: list, params: dict, extra: str = "0"):
+    """One scan counts the rows failing each test (and computes ``extra``, returned); the first failing test raises
+    with an example row."""
+    query = "SELECT " + ", ".join([f"count(*) FILTER (WHERE coalesce({t[2]}, false))" for t in tests] + [extra]) + \
         f" FROM {relation} r"
-    counts = conn.rows(query, used(query, params))[0]
+    *counts, extra_value = conn.rows(query, used(query, params))[0]
     for (col, problem, predicate, expected), count in zip(tests, counts):
         if count:
             query = f"SELECT * FROM {relation} r WHERE coalesce({predicate}, false) LIMIT 1"
@@ -175,3 +173,4 @@ def _first_failure(conn, table: Table, relation: str, day: dt.date, tests: list,
             example = {k: v for k, v in row.row(0, named=True).items() if k != ORIGIN}
             value = f"{col.name} = {example[col.name]!r} in row {example}" if col else f"row {example}"
             raise fail(row[ORIGIN][0], table, col.name if col else None, day, problem, value, expected, count)
+    return extra_value
