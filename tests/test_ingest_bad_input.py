@@ -260,3 +260,11 @@ def test_timestamps_with_a_time_zone_are_read_as_utc(recap_files, tmp_path):
         got = conn.scalar("SELECT min(ts) FROM tweets WHERE ds = ?", [D(2)])
         want = conn.scalar(f"SELECT min(ts) FROM read_parquet('{f(recap_files, 'tweets', D(2))}')")
     assert got == want
+
+
+def test_csv_and_parquet_deliveries_of_a_day_load_the_same_rows(realgraph_files, tmp_path):
+    export("realgraph", tmp_path / "csv", [DAY], fmt="csv")
+    from_csv = load(warehouse(tmp_path, "csv", REALGRAPH_SQL), REALGRAPH, tmp_path / "csv", DAY)
+    from_parquet = load(warehouse(tmp_path, "parquet", REALGRAPH_SQL), REALGRAPH, realgraph_files, DAY)
+    assert {t: s["version"] for t, s in from_csv.items()} == {t: s["version"] for t, s in from_parquet.items()}
+    assert from_csv[LABELS]["rows"] > 0
