@@ -34,3 +34,22 @@ def test_instance_config_parses(path, tmp_path):
     shutil.copy(path, tmp_path / "dagster.yaml")
     instance = dg.DagsterInstance.from_config(str(tmp_path))
     assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_dg_workspace_matches_workspace_yaml():
+    """`dg dev` / `dg check defs` read dg.toml; `dagster dev -w workspace.yaml` reads workspace.yaml: same locations."""
+    import tomllib
+    from pathlib import Path
+
+    with open("workspace.yaml") as f:
+        legacy = {e["python_module"]["location_name"]: e["python_module"]["module_name"]
+                  for e in yaml.safe_load(f)["load_from"]}
+    workspace = tomllib.loads(Path("dg.toml").read_text())
+    assert workspace["directory_type"] == "workspace"
+    projects = {}
+    for spec in workspace["workspace"]["projects"]:
+        project = tomllib.loads((Path(spec["path"]) / "dg.toml").read_text())["project"]
+        # dg resolves root_module inside the project directory: the symlink must lead to the package at the root.
+        assert (Path(spec["path"]) / project["root_module"]).resolve() == Path(project["root_module"]).resolve()
+        projects[project["code_location_name"]] = project["code_location_target_module"]
+    assert projects == legacy
