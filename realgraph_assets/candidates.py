@@ -94,9 +94,9 @@ def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: 
 
 
 class SamplingConfig(dg.Config):
-    mod_remainder: int = Field(0, description="$mod_remainder$ of SPEC §1.4: first FARM_FINGERPRINT bucket (0-99) kept.")
+    mod_remainder: int = Field(0, ge=0, le=99, description="$mod_remainder$ of SPEC §1.4: first FARM_FINGERPRINT bucket (0-99) kept.")
     sample_percent: int = Field(
-        10, description="Buckets kept, i.e. the sample rate in per cent. SPEC §1.4 keeps 1 bucket of 100, sized for "
+        10, ge=1, le=100, description="Buckets kept, i.e. the sample rate in per cent. SPEC §1.4 keeps 1 bucket of 100, sized for "
         "Twitter's billions of candidate pairs; the embedded worlds have 10^4-10^5 users, where 1 % leaves a few "
         "thousand training rows a day, so the default keeps 10. Set 1 for the literal rule.")
 
@@ -107,9 +107,6 @@ def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     """Deterministic fingerprint sample of the day's candidates (SPEC §1.4): a pair is kept iff
     MOD(ABS(FARM_FINGERPRINT('<source_id>_<destination_id>')), 100) falls in the configured buckets, so the same pair
     gets the same decision on every day and every machine."""
-    if not (0 <= config.mod_remainder < 100 and 1 <= config.sample_percent <= 100):
-        raise dg.Failure(f"sampling config out of range: mod_remainder={config.mod_remainder}, "
-                         f"sample_percent={config.sample_percent}")
     with warehouse.connect() as conn:
         def build(day):
             pairs = conn.execute("SELECT source_id, destination_id FROM candidates WHERE ds = $ds", {"ds": day}).to_arrow_table()

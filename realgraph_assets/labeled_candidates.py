@@ -15,8 +15,8 @@ from .windows import LABEL_DELAY_DAYS, label_partitions
 
 
 class LabelsConfig(dg.Config):
-    min_positive_rate: float = Field(0.005, description="Lowest acceptable share of positives in a day (blocking).")
-    max_positive_rate: float = Field(0.6, description="Highest acceptable share of positives in a day (blocking).")
+    min_positive_rate: float = Field(0.005, ge=0, le=1, description="Lowest acceptable share of positives in a day (blocking).")
+    max_positive_rate: float = Field(0.6, ge=0, le=1, description="Highest acceptable share of positives in a day (blocking).")
 
 
 def labeled_asset(variant: str):

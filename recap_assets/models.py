@@ -2,6 +2,7 @@
 then their evaluations (model_evaluations: AUC/RCE per head; ranking_evaluations: NDCG@10 of the weighted score)."""
 
 import datetime as dt
+from typing import Literal
 
 import dagster as dg
 import numpy as np
@@ -47,7 +48,7 @@ class ModelConfig(dg.Config):
     light_ranker_c: float = Field(
         0.05, description="Inverse L2 strength of the light ranker's logistic regression (C=1 overfits the ~900 bins on "
         "a tiny world's few thousand rows: negative RCE).")
-    weights_version: str = Field("v1", description="SPEC §3.2 score weights of the headline NDCG: v1 (default) or v2.")
+    weights_version: Literal["v1", "v2"] = Field("v1", description="SPEC §3.2 score weights of the headline NDCG: v1 (default) or v2.")
     min_positives: int = Field(5, description="A head with fewer training positives is not trained (noted, not failed).")
 
 
@@ -93,8 +94,6 @@ _VALID_DEPS = [dep("impression_features", -(RECAP_VALID_DAYS - 1)), dep("impress
 def ranker_models(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig):
     """Per head: LightGBM and the light ranker on the time-based split, probabilities calibrated back to the base rate
     (SPEC §3.5); then the weighted score of SPEC §3.2 ranked per viewer and day against the simulator's utility."""
-    if config.weights_version not in ("v1", "v2"):
-        raise dg.Failure(f"weights_version must be v1 or v2, not {config.weights_version!r}")
     with warehouse.connect() as conn:
         for day in partition_days(context):
             results = train_and_evaluate(context, conn, day, config)

@@ -53,3 +53,25 @@ def test_dg_workspace_matches_workspace_yaml():
         assert (Path(spec["path"]) / project["root_module"]).resolve() == Path(project["root_module"]).resolve()
         projects[project["code_location_name"]] = project["code_location_target_module"]
     assert projects == legacy
+
+
+@pytest.mark.parametrize("config", [{"sample_percent": 0}, {"sample_percent": 101}, {"mod_remainder": 100}])
+def test_config_ranges_are_pydantic_constraints(realgraph, config):
+    """Out-of-range config fails the step before it reads anything, naming the field (pydantic, not a hand check)."""
+    from conftest import D
+
+    result = realgraph.materialize(["candidates_sampled"], D(30), config={"candidates_sampled": config},
+                                   raise_on_error=False)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error
+    assert next(iter(config)) in str(failure) and "validation error" in str(failure)
+
+
+def test_weights_version_is_a_literal():
+    import pydantic
+
+    from recap_assets.models import ModelConfig
+
+    assert ModelConfig(weights_version="v2").weights_version == "v2"
+    with pytest.raises(pydantic.ValidationError, match="weights_version"):
+        ModelConfig(weights_version="v3")
