@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, database_path
+from feedtrain.settings import env
+from feedtrain.warehouse import Warehouse, home
 
 from .simulator import World, world
 
@@ -21,4 +22,4 @@ class RealGraphSimulator(SimulatorResource):
 
 
 def realgraph_warehouse() -> Warehouse:
-    return Warehouse(database=database_path(SCHEMA), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))
+    return Warehouse(home=env("FEEDTRAIN_HOME", str(home())), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))

@@ -27,10 +27,10 @@ import functools
 import numpy as np
 import pyarrow as pa
 
-from feedtrain.partitions import EVENTS_START
 from feedtrain.simulate import mean_one, sample_in_group
 
 from .labels import BIT, NEGATIVE_TYPES
+from .windows import EVENTS_START
 
 # Daily probability that a given type is among a pair's labels, given the pair interacts that day.
 # Explicit rates are scaled per tie by its explicit propensity (mean 1).

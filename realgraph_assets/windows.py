@@ -8,16 +8,18 @@
 - a model trained on T is evaluated on the next day's labeled candidates, whose labels are from T+2 (``end_offset=-2``).
 """
 
-from feedtrain.partitions import daily
+from feedtrain.partitions import daily, events_start
+
+EVENTS_START = events_start("realgraph")  # FEEDTRAIN_REALGRAPH_START_DATE, else FEEDTRAIN_START_DATE
 
 LOOKBACK_DAYS = 31  # SPEC §1.3: date_start = T - 30 days, inclusive
 LABEL_DELAY_DAYS = 1  # SPEC §1.1: date_labels = date_candidates + 1 day
 TRAIN_WINDOW_DAYS = 7  # trailing labeled days per train set: one week covers weekday patterns (S001)
 TWEET_COUNT_DAYS = 4  # SPEC §2.3: B's public tweets with DATE(ts) in [d - 3, d]
 
-events_partitions = daily()
-tweet_count_partitions = daily(TWEET_COUNT_DAYS - 1)
-candidate_partitions = daily(LOOKBACK_DAYS - 1)
-label_partitions = daily(LOOKBACK_DAYS - 1, end_offset=-LABEL_DELAY_DAYS)
-train_partitions = daily(LOOKBACK_DAYS - 1 + TRAIN_WINDOW_DAYS - 1, end_offset=-LABEL_DELAY_DAYS)
-model_partitions = daily(LOOKBACK_DAYS - 1 + TRAIN_WINDOW_DAYS - 1, end_offset=-LABEL_DELAY_DAYS - 1)
+events_partitions = daily(start=EVENTS_START)
+tweet_count_partitions = daily(TWEET_COUNT_DAYS - 1, start=EVENTS_START)
+candidate_partitions = daily(LOOKBACK_DAYS - 1, start=EVENTS_START)
+label_partitions = daily(LOOKBACK_DAYS - 1, end_offset=-LABEL_DELAY_DAYS, start=EVENTS_START)
+train_partitions = daily(LOOKBACK_DAYS - 1 + TRAIN_WINDOW_DAYS - 1, end_offset=-LABEL_DELAY_DAYS, start=EVENTS_START)
+model_partitions = daily(LOOKBACK_DAYS - 1 + TRAIN_WINDOW_DAYS - 1, end_offset=-LABEL_DELAY_DAYS - 1, start=EVENTS_START)

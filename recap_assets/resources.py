@@ -7,7 +7,8 @@ from pathlib import Path
 from pydantic import Field
 
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, database_path
+from feedtrain.settings import env
+from feedtrain.warehouse import Warehouse, home
 
 from .simulator import World, world
 
@@ -26,5 +27,5 @@ class RecapSimulator(SimulatorResource):
 
 def recap_warehouse(database: str | None = None) -> Warehouse:
     """The recap DuckDB file (``recap_warehouse.duckdb`` under FEEDTRAIN_HOME unless given), schema ``recap``."""
-    return Warehouse(database=database or database_path(SCHEMA), schema_name=SCHEMA,
-                     ddl_path=str(SQL_DIR / "schema.sql"))
+    return Warehouse(database=database, home=None if database else env("FEEDTRAIN_HOME", str(home())),
+                     schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))

@@ -33,10 +33,10 @@ import functools
 import numpy as np
 import pyarrow as pa
 
-from feedtrain.partitions import EVENTS_START
 from feedtrain.simulate import mean_one, sample_in_group
 
 from .heads import HEADS, score
+from .windows import EVENTS_START
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
