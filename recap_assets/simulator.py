@@ -12,7 +12,7 @@ What the heavy ranker has to learn from:
 - each impression has a *planted* probability for each engagement, a logistic function of hidden variables: the
   viewer's per-engagement propensity, viewer-author topic affinity, tie strength (if following), the author's quality
   and toxicity, the tweet's hidden appeal (viral tweets), content flags, tweet age and position;
-- engagements follow the rules of SPEC §3.1: a good click v1 is a conversation click followed by a like or reply *in
+- engagements follow the rules of docs/recap.md §3.1: a good click v1 is a conversation click followed by a like or reply *in
   the conversation*, a good click v2 a conversation click with >= 120 s dwell, a profile engagement follows a profile
   click, the author engages with a reply after it; plus non-label noise (short clicks, profile clicks alone);
 - engagements arrive after the impression: normally within 45 minutes (so an impression at 23:40 is engaged with on
@@ -21,7 +21,7 @@ What the heavy ranker has to learn from:
 
 Because of that construction the probability of every *label* (an engagement inside the window) is known exactly, and
 is stored per impression as the oracle (valid for attribution windows from 2 h to 6 h), with the planted utility = the
-v1-weighted score of those probabilities (SPEC §3.2), the relevance of the NDCG metric.
+v1-weighted score of those probabilities (docs/recap.md §3.2), the relevance of the NDCG metric.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 Its own first raw day (``EVENTS_START``: FEEDTRAIN_RECAP_START_DATE, else FEEDTRAIN_START_DATE) and windows:
 - raw logs (users, follows, tweets, impressions, engagements) exist from EVENTS_START;
-- features of day T aggregate the 50 complete days [T-50, T-1] (SPEC §3.3 "50.days" aggregates), so features and
+- features of day T aggregate the 50 complete days [T-50, T-1] (docs/recap.md §3.3 "50.days" aggregates), so features and
   labels start 50 days after the events;
 - labels of day T attribute engagements within a window of hours after each impression, so an impression late on T
   is labeled by engagements of T+1: labels (and all that reads them) end a day earlier (end_offset=-1);
 - a model of day T trains on the per-head sets of the RECAP_TRAIN_DAYS days before its validation days and validates
-  on the RECAP_VALID_DAYS days ending at T (SPEC §5, §6.8: earlier days train, the following week validates).
+  on the RECAP_VALID_DAYS days ending at T (docs/recap.md §5, §6.8: earlier days train, the following week validates).
 """
 
 from feedtrain.partitions import daily, events_start

@@ -1,4 +1,4 @@
-"""The shared core: the vectorised FARM_FINGERPRINT equals BigQuery's (SPEC §1.4 vectors) and pyfarmhash; transactions."""
+"""The shared core: the vectorised FARM_FINGERPRINT equals BigQuery's (docs/realgraph.md §1.4 vectors) and pyfarmhash; transactions."""
 
 import random
 import string
@@ -27,7 +27,7 @@ def test_matches_pyfarmhash_for_every_length_up_to_64():
 
 
 def test_pair_and_user_buckets_follow_the_sql_rules():
-    assert pair_bucket([12345, 1], [67890, 2]).tolist() == [93, 81]  # SPEC §1.4 buckets
+    assert pair_bucket([12345, 1], [67890, 2]).tolist() == [93, 81]  # docs/realgraph.md §1.4 buckets
     assert user_bucket([12345], 10).tolist() == [8]
     ids = np.array([2**62, -5, 0, 987654321987654321])
     ref = [abs(v - 2**64 if v >= 2**63 else v) % 100 for v in (farmhash.fingerprint64(f"{a}_{a + 1}") for a in ids)]

@@ -47,7 +47,7 @@ def test_keep_rates_scale_spec_rates_to_the_base_rate():
     for h in HEADS.values():
         pos, neg = heads.keep_rates(h)
         assert pos == h.spec_pos_rate
-        # the SPEC rates give one kept negative per kept positive at b_ref = neg / (pos + neg); so do ours at base_rate
+        # the published rates give one kept negative per kept positive at b_ref = neg / (pos + neg); so do ours at base_rate
         kept_pos, kept_neg = h.base_rate * pos, (1 - h.base_rate) * neg
         assert kept_neg / kept_pos == pytest.approx(1.0, rel=0.05)
         b_ref = h.spec_neg_rate / (h.spec_pos_rate + h.spec_neg_rate)
