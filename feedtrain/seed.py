@@ -34,8 +34,9 @@ def offered_days(partitions: dg.DailyPartitionsDefinition) -> tuple[dt.date, dt.
     return (dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1])) if keys else None
 
 
-def seed(location: str, instance: dg.DagsterInstance | None = None, log=lambda message: print(message, flush=True)) -> float:
+def seed(location: str, instance: dg.DagsterInstance | None = None, log=None) -> float:
     """Materialise every offered partition of ``location`` (``realgraph`` or ``recap``); returns the seconds taken."""
+    log = log or (lambda message: print(message, flush=True))
     module = importlib.import_module(f"{location}_assets.definitions")
     defs, layers, schema = module.defs, module.LAYERS, module.SCHEMA
     instance = instance or dg.DagsterInstance.get()
@@ -53,11 +54,11 @@ def seed(location: str, instance: dg.DagsterInstance | None = None, log=lambda m
             log(f"{what}: no day offered yet")
             continue
         first, last = days
+        log(f"{what}: {first} .. {last} ({(last - first).days + 1} days) ...")
         ranges = [(d, d) for d in _days(first, last)] if layer.per_day else [(first, last)]
         for a, b in ranges:
             materialize_days(defs, schema, layer.names, a, b, instance=instance, log_level="WARNING")
-        log(f"{what}: {first} .. {last} ({(last - first).days + 1} days) in {time.perf_counter() - step_started:.0f} s",
-            flush=True)
+        log(f"{what}: {first} .. {last} ({(last - first).days + 1} days) done in {time.perf_counter() - step_started:.0f} s")
     return time.perf_counter() - started
 
 

@@ -306,9 +306,20 @@ class World:
         self.impressions.cache_clear()
 
     # -- labels' planted probabilities ---------------------------------------------------------------------------------
+    @classmethod
+    def label_probabilities(cls, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Exact probability of each head's label, for every head of heads.HEADS (the oracle)."""
+        out = cls.planted_probabilities(p)
+        missing = set(HEADS) - set(out)
+        if missing:
+            raise ValueError(f"heads {sorted(missing)} have no planted probability: add it in "
+                             "World.planted_probabilities (recap_assets/simulator.py)")
+        return {h: out[h] for h in HEADS}
+
     @staticmethod
-    def label_probabilities(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Exact probability of each head's label (engagement inside an attribution window of 2 to 6 hours)."""
+    def planted_probabilities(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Exact probability of each label (engagement inside an attribution window of 2 to 6 hours), from the
+        impressions' event probabilities ``p``. A new head adds its entry here."""
         on_time = 1.0 - LATE_SHARE
         gc1 = p["good_click_v1"] * on_time
         fav = 1 - (1 - p["favorite"] * on_time) * (1 - CONVERSATION_LIKE_SHARE * gc1)
@@ -320,7 +331,6 @@ class World:
                "good_clicked_v2": p["good_click_v2"] * on_time, "profile_engaged": p["profile_engage"] * on_time,
                "reply_engaged_by_author": engaged, "video_playback_50": p["video_playback_50"] * on_time,
                "negative_feedback_v2": p["negative_feedback"] * on_time, "report_tweet_clicked": p["report"] * on_time}
-        assert set(out) == set(HEADS), "every head needs a planted probability"
         return out
 
     # -- engagements ---------------------------------------------------------------------------------------------------

@@ -73,6 +73,10 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
             frame = conn.execute(
                 f"SELECT f.*, {', '.join('l.' + c for c in LABEL_COLUMNS)} FROM impression_features f "
                 "JOIN impressions_labeled l USING (impression_id) WHERE f.ds = $ds AND l.ds = $ds", {"ds": day}).pl()
+            stale_heads = [h for h, head in HEADS.items() if frame[head.column].null_count()]
+            if stale_heads:  # a head added after this day was labeled (common.ensure_table added its column)
+                raise dg.Failure(f"{SCHEMA}.impressions_labeled partition {day} has no labels for the head(s) "
+                                 f"{stale_heads} (added since it was built): re-run impressions_labeled for {day}")
             staged = {}
             for h, head in HEADS.items():
                 rows, pos_rate, neg_rate = downsample(frame, h, config.seed, config.neg_rate_scale)
