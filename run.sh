@@ -14,6 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export DAGSTER_HOME="${FEEDTRAIN_DAGSTER_HOME:-$PWD}"
+# This checkout's packages first, in every process dg starts (its code servers run in projects/<name>/).
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export FEEDTRAIN_HOME="${FEEDTRAIN_HOME:-$PWD/data}"
 export FEEDTRAIN_WORLD="${FEEDTRAIN_WORLD:-default}"
 export FEEDTRAIN_RECAP_WORLD="${FEEDTRAIN_RECAP_WORLD:-tiny}"

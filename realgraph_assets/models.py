@@ -121,6 +121,7 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         "holdout_positive_rate": m["positive_rate"], "train_rows": fitted.manifest["trained_rows"],
         "comparison": dg.MetadataValue.md(markdown_table(table)),
         "model_path": dg.MetadataValue.path(str(path)),
+        "roc": plots.roc_inline(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle}),
         "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle},
                                f"{variant} holdout {holdout_day}"),
         "calibration_curve": plots.calibration(

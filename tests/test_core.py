@@ -58,3 +58,26 @@ def test_transaction_commits_together_or_not_at_all(tmp_path):
     except RuntimeError:
         pass
     assert conn.scalar("SELECT list(x) FROM t") == [1]
+
+
+def test_inline_roc_is_short_enough_for_the_ui_to_show_it_inline():
+    """Dagster's UI shows a Markdown metadata value inline only below 1,000 characters; a PNG is 20+ KB."""
+    import base64
+    import re
+    import xml.etree.ElementTree as ET
+
+    import numpy as np
+
+    from feedtrain import plots
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 5000)
+    md = plots.roc_inline(y, {"boosted_trees": y + rng.normal(0, 1, 5000), "num_days": rng.random(5000),
+                              "oracle": y + rng.normal(0, 0.5, 5000)}).value
+    assert len(md) < plots.INLINE_LIMIT
+    svg = ET.fromstring(base64.b64decode(re.search(r"base64,([^)]+)\)", md).group(1)))
+    lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(lines) == 3
+    first = [tuple(map(int, p.split(","))) for p in lines[0].get("points").split()]
+    assert first[0][0] == 0 and first[-1] == (100, 0)  # from FPR 0 to (1, 1); y is drawn downwards
+    assert "blue: boosted_trees" in md
