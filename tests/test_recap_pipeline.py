@@ -426,9 +426,9 @@ def test_adding_a_head_is_one_entry_and_its_planted_probability(home):
     run = subprocess.run([sys.executable, "-c", ADD_HEAD, str(home), MODEL_DAY.isoformat()], text=True,
                          env={**os.environ, "FEEDTRAIN_HOME": str(home)}, capture_output=True)
     assert run.returncode == 0, run.stderr[-3000:]
-    train_days, _ = split_days(MODEL_DAY)
+    train_days, valid_days = split_days(MODEL_DAY)
     with connect(home) as conn:
-        assert conn.scalar("SELECT count(DISTINCT ds) FROM train_retweeted_or_replied") == len(train_days)
+        assert conn.scalar("SELECT count(DISTINCT ds) FROM train_retweeted_or_replied") == len(train_days + valid_days)
         assert conn.scalar("SELECT count(*) FROM impressions_labeled WHERE ds = ? AND is_retweeted_or_replied IS NULL",
                            [MODEL_DAY]) == 0
         auc = conn.scalar("SELECT auc FROM model_evaluations WHERE ds = ? AND head = 'retweeted_or_replied' "
