@@ -5,14 +5,14 @@ import dagster as dg
 from feedtrain import automation
 from feedtrain.seed import Layer
 from feedtrain.settings import env, env_int
-from feedtrain.warehouse import io_manager
+from feedtrain.warehouse import home, io_manager
 
 from . import candidates, champion, labeled_candidates, models, sources, training_sets
 from .resources import SCHEMA, RealGraphSimulator, realgraph_warehouse
 from .windows import (candidate_partitions, events_partitions, label_partitions, model_partitions, train_partitions,
                       tweet_count_partitions)
 
-warehouse = realgraph_warehouse()
+warehouse = realgraph_warehouse(env("FEEDTRAIN_HOME", str(home())))
 
 defs = dg.Definitions(
     # A run's steps go one at a time anyway (one writer per DuckDB file, dagster.yaml's pool limit), so a process per

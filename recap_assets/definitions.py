@@ -5,7 +5,7 @@ import dagster as dg
 from feedtrain import automation
 from feedtrain.seed import Layer
 from feedtrain.settings import env, env_int
-from feedtrain.warehouse import io_manager
+from feedtrain.warehouse import home, io_manager
 
 from .champion import champion
 from .features import impression_features
@@ -19,7 +19,7 @@ from .windows import recap_events_partitions, recap_feature_partitions, recap_la
 # The daily-partitioned assets, layer by layer (champion, unpartitioned, decides over all model days).
 ALL_ASSETS = [simulated_logs, impressions_labeled, impression_features, training_datasets, ranker_models]
 
-warehouse = recap_warehouse()
+warehouse = recap_warehouse(home_dir=env("FEEDTRAIN_HOME", str(home())))
 
 defs = dg.Definitions(
     # A run's steps go one at a time anyway (one writer per DuckDB file, dagster.yaml's pool limit), so a process per

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from pydantic import Field
 
+import dagster as dg
+
 from feedtrain.simulate import SimulatorResource
-from feedtrain.settings import env
 from feedtrain.warehouse import Warehouse, home
 
 from .simulator import World, world
@@ -25,7 +26,7 @@ class RecapSimulator(SimulatorResource):
         return world(self.preset, self.seed)
 
 
-def recap_warehouse(database: str | None = None) -> Warehouse:
+def recap_warehouse(database: str | None = None, home_dir: str | dg.EnvVar | None = None) -> Warehouse:
     """The recap DuckDB file (``recap_warehouse.duckdb`` under FEEDTRAIN_HOME unless given), schema ``recap``."""
-    return Warehouse(database=database, home=None if database else env("FEEDTRAIN_HOME", str(home())),
+    return Warehouse(database=database, home=None if database else home_dir or str(home()),
                      schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))
