@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-
 import dagster as dg
+from pydantic import Field
 
 from feedtrain.simulate import SimulatorResource
 from feedtrain.warehouse import Warehouse, home
