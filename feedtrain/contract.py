@@ -36,7 +36,7 @@ class Column:
 @dataclasses.dataclass(frozen=True)
 class Rule:
     """A row rule: ``bad`` is a SQL predicate over the table's typed rows (may use ``$ds``); a matching row is rejected
-    (``drop`` False) or, for the SPEC's own filters, dropped and counted in the materialisation metadata."""
+    (``drop`` False) or, for the source pipeline's own filters, dropped and counted in the materialisation metadata."""
 
     name: str
     bad: str
@@ -115,7 +115,7 @@ def markdown(contracts: list[Contract]) -> str:
             if t.key:
                 out += [f"Key: ({', '.join(t.key)}), unique within the day.", ""]
             for r in t.rules:
-                what = "dropped and counted (the SPEC's own filter)" if r.drop else "rejected"
+                what = "dropped and counted (the source pipeline's own filter)" if r.drop else "rejected"
                 out.append(f"- `{r.name}`: rows with `{r.bad}` are {what}; expected {r.expected}."
                            + (f" ({r.source})" if r.source else ""))
             out.append("")

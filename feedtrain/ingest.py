@@ -142,7 +142,7 @@ def from_arrow(conn, table: Table, data: pa.Table, day: dt.date, name: str, limi
 def load_day(conn, contract: Contract, day: dt.date, delivered: dict[str, str], events_start: dt.date) -> dict:
     """Validate one day of every table of ``contract`` (``delivered`` maps a table to the relation read by
     ``read_files``/``from_arrow``; an absent optional table is an empty day of it) and commit them together.
-    Returns per table: rows, rows dropped by the SPEC's own filters and why, checks that could not run."""
+    Returns per table: rows, rows dropped by the source pipeline's own filters and why, checks that could not run."""
     required = [t.name for t in contract.delivered if not t.optional and t.name not in delivered]
     if required:
         raise BadInput(f"day {day}: required table(s) {required} not delivered; expected a partition ds={day} of each")

@@ -3,7 +3,7 @@
 A delivered table arrives as a relation with whatever columns and types its file (or the simulator) had, plus a
 ``_origin`` column naming the file each row came from. ``check_shape`` compares the columns and types with the contract
 (per file); ``typed`` casts the rows to the contract's types, failing on values that do not parse or are NULL;
-``check_rows`` applies every value rule, the key and the table's row rules, and returns the rows the SPEC's own filters
+``check_rows`` applies every value rule, the key and the table's row rules, and returns the rows the source pipeline's own filters
 drop. Every failure raises ``BadInput`` naming the file (or table), column, day, an offending row and what was expected.
 """
 
@@ -100,7 +100,7 @@ def typed(conn, table: Table, relation: str, day: dt.date, name: str) -> None:
 
 def check_rows(conn, table: Table, relation: str, day: dt.date, params: dict, skip: set[str] = frozenset()) -> str:
     """Apply the contract's value rules, key and row rules to the typed rows; return a predicate selecting the rows
-    the SPEC's own filters drop (``FALSE`` if none)."""
+    the source pipeline's own filters drop (``FALSE`` if none)."""
     tests = []
     for c in table.columns:
         n = c.name
@@ -146,7 +146,7 @@ def check_rows(conn, table: Table, relation: str, day: dt.date, params: dict, sk
 
 
 def dropped(conn, table: Table, relation: str, params: dict) -> dict[str, int]:
-    """Rows each of the SPEC's own filters drops (for the materialisation metadata)."""
+    """Rows each of the source pipeline's own filters drops (for the materialisation metadata)."""
     rules = [r for r in table.rules if r.drop]
     if not rules:
         return {}

@@ -1,4 +1,4 @@
-"""The input contract of Real Graph's raw tables (SPEC §2; twitter/the-algorithm `src/scala/com/twitter/interaction_graph`):
+"""The input contract of Real Graph's raw tables (docs/realgraph.md §2; twitter/the-algorithm `src/scala/com/twitter/interaction_graph`):
 what every delivered day must look like, enforced at the door by ``feedtrain/ingest.py`` and documented in
 ``docs/input_contract.md`` (generated from this file)."""
 
@@ -23,7 +23,7 @@ CONTRACT = Contract("realgraph", "1", notes=(
     "Only `interaction_graph_labels_daily` is required: a log of user-to-user interactions alone is a valid delivery "
     "(follow-based candidates, tweet counts and negative-edge filtering are then simply absent)."), tables=(
     Table("interaction_graph_labels_daily",
-          "Per pair and day, the set of interaction types A did toward B (SPEC §2.1).",
+          "Per pair and day, the set of interaction types A did toward B (docs/realgraph.md §2.1).",
           (*_pair("interacted"),
            Column("labels", "VARCHAR[]", "The set of interaction type names A did toward B that day (non-empty).",
                   allowed=ALL_LABELS),
@@ -33,7 +33,7 @@ CONTRACT = Contract("realgraph", "1", notes=(
                  self_edge(drop=True, source=f"self-interactions are dropped upstream ({LABELS_JOB})")),
           source=LABELS_JOB),
     Table("interaction_graph_agg_negative_edge_snapshot",
-          "Negative edges (block, mute, report, recent unfollow) as of the end of the day (SPEC §2.2).",
+          "Negative edges (block, mute, report, recent unfollow) as of the end of the day (docs/realgraph.md §2.2).",
           (*_pair("did the negative action"),
            Column("weight", "DOUBLE", "Always 0.0.", default="0.0", min=0, max=0),
            Column("negative_type", "VARCHAR", "The negative action.", allowed=NEGATIVE_TYPES),
@@ -46,10 +46,10 @@ CONTRACT = Contract("realgraph", "1", notes=(
                       f"unfollows younger than {UNFOLLOW_MAX_AGE_DAYS} days", drop=True,
                       source=f"unfollows count only while < {UNFOLLOW_MAX_AGE_DAYS} days old ({NEGATIVE_JOB})")),
           optional=True, source=NEGATIVE_JOB),
-    Table("valid_user_follows", "Follow edges A->B as of the day (SPEC §2.3).",
+    Table("valid_user_follows", "Follow edges A->B as of the day (docs/realgraph.md §2.3).",
           (*_pair("follows B"), DS), key=("source_id", "destination_id"), rules=(self_edge(),),
           optional=True, source=FOLLOW_SQL),
-    Table("public_tweets", "Public tweets posted that day (SPEC §2.3); only their count per author is used.",
+    Table("public_tweets", "Public tweets posted that day (docs/realgraph.md §2.3); only their count per author is used.",
           (Column("user_id", "BIGINT", "Author.", is_id=True), Column("tweet_id", "BIGINT", "Tweet.", is_id=True),
            Column("ts", "TIMESTAMP", "When it was posted.", in_day=True), DS),
           key=("tweet_id",), optional=True, source=FOLLOW_SQL),

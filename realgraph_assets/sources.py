@@ -1,4 +1,4 @@
-"""Raw logs (SPEC §2): every raw Real Graph table of a day, loaded in one step through the one door
+"""Raw logs (docs/realgraph.md §2): every raw Real Graph table of a day, loaded in one step through the one door
 (``feedtrain/ingest.py``) from the location's log source: the embedded simulator (default) or a folder of files
 (``FEEDTRAIN_REALGRAPH_SOURCE=files``, ``FEEDTRAIN_REALGRAPH_FILES=/path``; README "Use your own logs")."""
 

@@ -62,7 +62,7 @@ CONTRACT = Contract("recap", "1", notes=(
           "in this day's partition.",
           (_id("user_id", "The viewer who engaged (for reply_engaged_by_author: whose reply the author engaged with)."),
            _id("tweet_id", "Tweet."), _id("author_id", "Its author."),
-           Column("engagement_type", "VARCHAR", "The action (SPEC §3.1).", allowed=ENGAGEMENT_TYPES),
+           Column("engagement_type", "VARCHAR", "The action (docs/recap.md §3.1).", allowed=ENGAGEMENT_TYPES),
            Column("ts", "TIMESTAMP", "When it happened.", in_day=True),
            Column("surface", "VARCHAR", "Where: timeline, or conversation after clicking into it.", allowed=SURFACES,
                   default="'timeline'"),

@@ -1,4 +1,4 @@
-"""candidates (SPEC §1.3, §1.8): 31-day window [T-30, T], ten features, negative edges removed, top-K per source."""
+"""candidates (docs/realgraph.md §1.3, §1.8): 31-day window [T-30, T], ten features, negative edges removed, top-K per source."""
 
 import numpy as np
 import pyarrow as pa

@@ -1,7 +1,7 @@
--- SPEC §1.3 (check_candidates_exist.sql): every pair that interacted on a day of [T-30, T] or is a tweeting follow
--- edge of T, minus the negative edges of T's snapshot, with the ten features of SPEC §1.8, keeping the top
+-- docs/realgraph.md §1.3 (check_candidates_exist.sql): every pair that interacted on a day of [T-30, T] or is a tweeting follow
+-- edge of T, minus the negative edges of T's snapshot, with the ten features of docs/realgraph.md §1.8, keeping the top
 -- $max_candidates_per_source per source by (num_days, num_tweets) descending.
--- The SPEC's SQL uses RANK(), which keeps every tie: one source with 50,000 destinations all tied at rank 1 kept all
+-- The source's SQL uses RANK(), which keeps every tie: one source with 50,000 destinations all tied at rank 1 kept all
 -- of them and became most of a day's rows. Here ROW_NUMBER() breaks ties by FARM_FINGERPRINT of the pair (then the
 -- destination id), so the cap holds and the kept set is deterministic; it equals RANK()'s set whenever no tie crosses
 -- the cap, and rn equals RANK() whenever there are no ties.

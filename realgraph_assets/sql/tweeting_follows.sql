@@ -1,5 +1,5 @@
--- SPEC §2.3 (follow_graph_features.sql): follow edges A->B of day T with B's public tweet count over [T-3, T],
--- top $max_follows_per_source per source by tweet count (ROW_NUMBER as in the SPEC; the SPEC leaves ties in an
+-- docs/realgraph.md §2.3 (follow_graph_features.sql): follow edges A->B of day T with B's public tweet count over [T-3, T],
+-- top $max_follows_per_source per source by tweet count (ROW_NUMBER as in the source; the source leaves ties in an
 -- arbitrary order, here they are broken by FARM_FINGERPRINT of the pair, then destination_id: deterministic, and not
 -- biased toward low ids).
 WITH tweet_counts AS (
