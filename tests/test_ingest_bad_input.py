@@ -176,7 +176,7 @@ def test_a_day_too_big_fails_before_it_is_loaded(realgraph_files, tmp_path):
 
 
 def test_rows_dropped_by_the_spec_filters_are_counted(realgraph_files, tmp_path):
-    """Self-interactions (SPEC §2.1) and unfollows 90+ days old (SPEC §2.2) are dropped, and say so."""
+    """Self-interactions (docs/realgraph.md §2.1) and unfollows 90+ days old (docs/realgraph.md §2.2) are dropped, and say so."""
     root = tmp_path / "logs"
     shutil.copytree(realgraph_files, root)
     rewrite(f(root, LABELS), "SELECT * REPLACE (CASE WHEN source_id % 7 = 0 AND row_number() OVER (PARTITION BY "
