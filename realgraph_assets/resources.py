@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, database_path
+from feedtrain.warehouse import Warehouse, database_path, engine_settings
 
 from .simulator import World, world
 
@@ -21,4 +21,5 @@ class RealGraphSimulator(SimulatorResource):
 
 
 def realgraph_warehouse() -> Warehouse:
-    return Warehouse(database=database_path(SCHEMA), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))
+    return Warehouse(database=database_path(SCHEMA), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"),
+                     **engine_settings())

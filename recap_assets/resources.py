@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, database_path
+from feedtrain.warehouse import Warehouse, database_path, engine_settings
 
 from .simulator import World, world
 
@@ -27,4 +27,4 @@ class RecapSimulator(SimulatorResource):
 def recap_warehouse(database: str | None = None) -> Warehouse:
     """The recap DuckDB file (``recap_warehouse.duckdb`` under FEEDTRAIN_HOME unless given), schema ``recap``."""
     return Warehouse(database=database or database_path(SCHEMA), schema_name=SCHEMA,
-                     ddl_path=str(SQL_DIR / "schema.sql"))
+                     ddl_path=str(SQL_DIR / "schema.sql"), **engine_settings())

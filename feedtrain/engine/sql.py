@@ -43,7 +43,8 @@ class NotPortable(ValueError):
 
 def parse(sql: str) -> list[exp.Expression]:
     """The statements of ``sql`` (DuckDB dialect); raises on anything sqlglot cannot parse."""
-    return [e for e in sqlglot.parse(sql, read="duckdb", error_level=ErrorLevel.RAISE) if e is not None]
+    statements = sqlglot.parse(sql, read="duckdb", error_level=ErrorLevel.RAISE)
+    return [e for e in statements if e is not None and not isinstance(e, exp.Semicolon)]  # a comment after a ";"
 
 
 def lint(sql: str) -> list[str]:
@@ -108,7 +109,12 @@ def bind(statement: exp.Expression, params: dict | Sequence | None) -> exp.Expre
             return literal(params[node.name])
         return node
 
-    return statement.copy().transform(replace)
+    bound = statement.copy().transform(replace)
+    # DuckDB needs parentheses around a bound INTERVAL count (INTERVAL ($n) HOUR); Spark rejects them around a literal.
+    for interval in bound.find_all(exp.Interval):
+        if isinstance(interval.this, exp.Paren) and isinstance(interval.this.this, exp.Literal):
+            interval.set("this", interval.this.this)
+    return bound
 
 
 def transpile(sql: str, dialect: str, params: dict | Sequence | None = None) -> list[str]:
@@ -119,7 +125,12 @@ def transpile(sql: str, dialect: str, params: dict | Sequence | None = None) -> 
     problems = lint(sql)
     if problems:
         raise NotPortable(f"not portable to {dialect}: {'; '.join(problems)}\n{sql[:400]}")
-    return [bind(s, params).sql(dialect, unsupported_level=ErrorLevel.RAISE, comments=False) for s in parse(sql)]
+    return [generate(s, dialect, params) for s in parse(sql)]
+
+
+def generate(statement: exp.Expression, dialect: str, params: dict | Sequence | None = None) -> str:
+    """One parsed statement in ``dialect`` with its parameters inlined (call ``lint`` on its text first)."""
+    return bind(statement, params).sql(dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
 
 
 def load(sql_dir: Path, name: str) -> str:
