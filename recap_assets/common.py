@@ -21,9 +21,8 @@ def ensure_table(conn, table: str, staged: str) -> None:
     """Tables whose columns come from heads.py or the feature query take their shape from their first staged day; if
     the heads or features changed since, say so instead of failing inside the INSERT."""
     conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {staged} LIMIT 0")
-    have = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                       "AND table_schema = current_schema()", [table]).fetchall()}
-    want = {d[0] for d in conn.execute(f"SELECT * FROM {staged} LIMIT 0").description}
+    have = {c for c, _ in conn.table_columns(table)}
+    want = {c for c, _ in conn.table_columns(staged)}
     if have != want:
         raise dg.Failure(f"{SCHEMA}.{table} has columns {sorted(have - want)} that the new rows lack and lacks "
                          f"{sorted(want - have)}: the heads or features changed. Drop the table (DROP TABLE "
@@ -48,8 +47,8 @@ EVERY_IMPRESSION = CheckDef("every_impression", "One row per impression of the d
 
 
 def every_impression(conn, staged: str, day: dt.date) -> dg.AssetCheckResult:
-    rows, distinct = conn.execute(f"SELECT count(*), count(DISTINCT impression_id) FROM {staged}").fetchone()
-    expected = conn.execute("SELECT count(*) FROM impressions WHERE ds = ?", [day]).fetchone()[0]
+    rows, distinct = conn.rows(f"SELECT count(*), count(DISTINCT impression_id) FROM {staged}")[0]
+    expected = conn.scalar("SELECT count(*) FROM impressions WHERE ds = ?", [day])
     return dg.AssetCheckResult(
         check_name=EVERY_IMPRESSION.name, passed=rows == distinct == expected and rows > 0,
         description=f"{rows} rows, {distinct} distinct impressions, {expected} impressions that day",

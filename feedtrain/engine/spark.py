@@ -34,12 +34,14 @@ SESSION_CONFIG = {
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.ansi.enabled": "false",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
-    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.shuffle.partitions": "2",  # small days; raise on a cluster (FEEDTRAIN_SPARK_* or spark-defaults)
+    "spark.default.parallelism": "2",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
 LEDGER_TABLES = {"feedtrain_ledger", "feedtrain_ledger_inputs"}
+_registered: dict[tuple[int, str, str], Path] = {}  # (session, schema, table) -> location, to skip re-registering
 
 
 def session(master: str = "local[2]", remote: str = "", extra: dict | None = None):
@@ -112,8 +114,12 @@ class SparkEngine(Engine):
     def create_table(self, table: str, columns: list[tuple[str, str]]) -> None:
         """Register ``table`` over its directory (creating it empty if new), with the partitions already on disk."""
         where = self.location(table)
+        cache_key = (id(self.spark), self.schema, table)
+        if _registered.get(cache_key) == where:
+            return
         known = self._catalog_location(table)
         if known == where:
+            _registered[cache_key] = where
             return
         if known is not None:
             self.spark.sql(f"DROP TABLE {table}")  # an external table: its files stay
@@ -128,6 +134,7 @@ class SparkEngine(Engine):
                        f"LOCATION '{where}'")
         if existed:
             self.spark.sql(f"ALTER TABLE {table} RECOVER PARTITIONS")
+        _registered[cache_key] = where
 
     def _catalog_location(self, table: str) -> Path | None:
         if not self.spark.catalog.tableExists(table, self.schema):
@@ -210,13 +217,14 @@ class SparkEngine(Engine):
 
     def replace_days(self, day: dt.date, staged_by_table: dict[str, str],
                      inputs: dict[str, dict[dt.date, str]] | None = None) -> dict[str, str]:
-        versions = {t: self.content_hash(s) for t, s in staged_by_table.items()}
-        rows = {t: self.scalar(f"SELECT count(*) FROM {s}") for t, s in staged_by_table.items()}
-        day_literal = f"DATE '{day.isoformat()}'"
-        for table, staged in staged_by_table.items():
-            stray = self.scalar(f"SELECT count(*) FROM {staged} WHERE ds IS DISTINCT FROM {day_literal}")
+        versions, rows = {}, {}
+        for table, staged in staged_by_table.items():  # one pass per staged relation: rows, version, stray days
+            n, h, stray = self.spark.sql(
+                f"SELECT count(*), coalesce(sum(CAST(xxhash64(*) AS DECIMAL(38, 0))), 0), "
+                f"count_if(ds IS DISTINCT FROM DATE '{day.isoformat()}') FROM {staged}").collect()[0]
             if stray:
                 raise ValueError(f"{self.schema}.{table}: {stray} staged row(s) for day {day} have another ds")
+            rows[table], versions[table] = n, f"{n}-{int(h) % 2**64:016x}"
         for table in staged_by_table:  # 1. the day is no longer present
             self._overwrite("feedtrain_ledger", {"table_name": table, "ds": day}, "SELECT CAST(NULL AS BIGINT), "
                             "CAST(NULL AS STRING), CAST(NULL AS TIMESTAMP_NTZ) WHERE false")
