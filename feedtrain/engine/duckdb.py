@@ -62,6 +62,10 @@ class DuckDBEngine(Engine):
             return []
         return [(name, str(t)) for name, t in zip(rel.columns, rel.types)]
 
+    def column_comments(self, table: str) -> dict[str, str]:
+        return dict(self.rows("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? "
+                              "AND schema_name = current_schema() AND comment IS NOT NULL", [table]))
+
     def content_hash(self, relation: str) -> str:
         n, h = self.conn.execute(f"SELECT count(*), coalesce(sum(hash(r)), 0) FROM {relation} r").fetchone()
         return f"{n}-{int(h) % 2**64:016x}"

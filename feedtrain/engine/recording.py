@@ -10,7 +10,7 @@ from .duckdb import DuckDBEngine
 
 # Statements the engine issues itself in DuckDB's own terms (its catalog, its hash) are not asset SQL: each other
 # engine implements them natively (table_columns, content_hash, transaction).
-_ENGINE_INTERNAL = ("duckdb_functions()", "BEGIN TRANSACTION", "COMMIT", "ROLLBACK", "sum(hash(r))")
+_ENGINE_INTERNAL = ("duckdb_functions()", "duckdb_columns()", "BEGIN TRANSACTION", "COMMIT", "ROLLBACK", "sum(hash(r))")
 
 
 @contextlib.contextmanager
