@@ -42,9 +42,8 @@ class DuckDBEngine(Engine):
         self.conn, self.schema = conn, schema
         register_functions(conn)
 
-    def execute(self, sql: str, params: dict | Sequence | None = None):
-        # Returns DuckDB's result for call sites not yet moved to rows()/arrow()/scalar(); portable code ignores it.
-        return self.conn.execute(sql, params or [])
+    def execute(self, sql: str, params: dict | Sequence | None = None) -> None:
+        self.conn.execute(sql, params or [])
 
     def arrow(self, sql: str, params: dict | Sequence | None = None) -> pa.Table:
         return self.conn.execute(sql, params or []).fetch_arrow_table()
@@ -79,7 +78,3 @@ class DuckDBEngine(Engine):
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
-
-    def __getattr__(self, name):
-        # Transitional: DuckDB connection methods (executemany, sql, ...) for code not yet on the portable interface.
-        return getattr(self.conn, name)

@@ -57,6 +57,8 @@ def lint(sql: str) -> list[str]:
                 problems.append("INSERT ... BY NAME (list the columns; Engine.replace_days/replace_rows do)")
             elif isinstance(node, exp.Union) and node.args.get("by_name"):
                 problems.append("UNION BY NAME (list the columns in the same order)")
+            elif isinstance(node, exp.Star) and (node.args.get("except_") or node.args.get("except")):
+                problems.append("SELECT * EXCLUDE (...) (Spark has no * EXCEPT: list the columns)")
             elif isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order) and not _one_ascending_key(node):
                 problems.append("an ordered aggregate list(x ORDER BY y) with more than one or a descending key")
             elif isinstance(node, exp.Anonymous) and node.name.lower() not in PORTABLE_UNKNOWN_FUNCTIONS:
