@@ -25,41 +25,6 @@ D = lambda offset: EVENTS_START + dt.timedelta(days=offset)  # noqa: E731
 FLOAT_RTOL = 1e-9
 
 
-def warehouses(home, engine: str) -> dict[str, Warehouse]:
-    from realgraph_assets.resources import SQL_DIR as RG_SQL
-    from recap_assets.resources import SQL_DIR as RECAP_SQL
-
-    return {schema: Warehouse(database=str(home / f"{schema}_warehouse.duckdb"), schema_name=schema,
-                              ddl_path=str(sql_dir / "schema.sql"), engine=engine)
-            for schema, sql_dir in (("realgraph", RG_SQL), ("recap", RECAP_SQL))}
-
-
-# (location, table names or groups, first day, last day), in order
-RUNS = [
-    ("realgraph", ["group:realgraph_sources"], D(0), D(3)),
-    ("realgraph", ["interaction_days"], D(0), D(3)),
-    ("realgraph", ["tweeting_follows"], D(3), D(3)),
-    ("recap", ["group:recap_sources"], D(48), D(51)),
-    ("recap", ["impressions_labeled"], D(50), D(50)),
-]
-
-
-def build(home, engine: str, instance) -> dict[str, Warehouse]:
-    from realgraph_assets.definitions import defs as realgraph_defs
-    from realgraph_assets.resources import RealGraphSimulator
-    from recap_assets.definitions import defs as recap_defs
-    from recap_assets.resources import RecapSimulator
-
-    stores = warehouses(home, engine)
-    locations = {"realgraph": (realgraph_defs, RealGraphSimulator(preset="tiny", seed=7)),
-                 "recap": (recap_defs, RecapSimulator(preset="tiny", seed=11))}
-    for schema, names, first, last in RUNS:
-        defs, simulator = locations[schema]
-        resources = {**defs.resources, "warehouse": stores[schema], "simulator": simulator}
-        materialize_days(defs, schema, names, first, last, instance=instance, resources=resources)
-    return stores
-
-
 @pytest.fixture(scope="module")
 def worlds(tmp_path_factory):
     """The same tiny world built on DuckDB (recording every statement) and on Spark, in separate homes."""
@@ -68,10 +33,10 @@ def worlds(tmp_path_factory):
         duck_home = tmp_path_factory.mktemp("duckdb_world")
         mp.setenv("FEEDTRAIN_HOME", str(duck_home))
         with recording.record() as statements:
-            duck = build(duck_home, "duckdb", instance)
+            duck = recording.build_tiny_world(duck_home, "duckdb", instance)
         spark_home = tmp_path_factory.mktemp("spark_world")
         mp.setenv("FEEDTRAIN_HOME", str(spark_home))
-        spark = build(spark_home, "spark", instance)
+        spark = recording.build_tiny_world(spark_home, "spark", instance)
     return duck, spark, statements
 
 
