@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -39,6 +40,8 @@ SESSION_CONFIG = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    # Only the unused `default` database lives here (every location's tables have explicit locations); not the cwd.
+    "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "feedtrain-spark-warehouse"),
 }
 LEDGER_TABLES = {"feedtrain_ledger", "feedtrain_ledger_inputs"}
 _registered: dict[tuple[int, str, str], Path] = {}  # (session, schema, table) -> location, to skip re-registering
