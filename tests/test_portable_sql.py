@@ -43,6 +43,7 @@ def test_sql_file_compiles(path, dialect):
     ("SELECT epoch_ms(ts) FROM t", "epoch_ms"),
     ("SELECT list(x ORDER BY y DESC) FROM t", "ordered aggregate"),
     ("SELECT list(x ORDER BY y, z) FROM t", "ordered aggregate"),
+    ("SELECT list(x ORDER BY y) FROM t", "ordered aggregate"),
     ("SELECT a FROM t ASOF LEFT JOIN u ON u.k = t.k AND t.ts > u.ts", "ASOF"),
     ("INSERT INTO t BY NAME SELECT * FROM u", "BY NAME"),
     ("SELECT len(labels) FROM t", "len"),

@@ -60,7 +60,7 @@ def lint(sql: str) -> list[str]:
             elif isinstance(node, exp.Star) and (node.args.get("except_") or node.args.get("except")):
                 problems.append("SELECT * EXCLUDE (...) (Spark has no * EXCEPT: list the columns)")
             elif isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order) and not _one_ascending_key(node):
-                problems.append("an ordered aggregate list(x ORDER BY y) with more than one or a descending key")
+                problems.append("an ordered aggregate list(x ORDER BY y) other than one ascending key NULLS FIRST")
             elif isinstance(node, exp.Anonymous) and node.name.lower() not in PORTABLE_UNKNOWN_FUNCTIONS:
                 name = node.name.lower()
                 hint = _FORBIDDEN_FUNCTIONS.get(name, "not modelled by sqlglot, copied verbatim")
@@ -73,8 +73,9 @@ def lint(sql: str) -> list[str]:
 
 
 def _one_ascending_key(agg: exp.ArrayAgg) -> bool:
+    """One ascending key with NULLS FIRST spelled out (BigQuery's default; DuckDB's is NULLS LAST)."""
     keys = agg.this.expressions
-    return len(keys) == 1 and not keys[0].args.get("desc")
+    return len(keys) == 1 and not keys[0].args.get("desc") and bool(keys[0].args.get("nulls_first"))
 
 
 def _ordered_lists_for_spark(node: exp.Expression) -> exp.Expression:
