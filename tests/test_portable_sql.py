@@ -65,3 +65,30 @@ def test_parameters_become_typed_literals():
     assert positional.endswith("ds = CAST('2026-07-21' AS DATE) AND n < 3")
     with pytest.raises(KeyError, match=r"\$ds"):
         sql.transpile("SELECT $ds", "spark", {"day": 1})
+
+
+def test_bigquery_tables_are_partitioned_by_day_and_the_hash_is_native():
+    from feedtrain.engine import bigquery
+    from feedtrain.ledger import DDL
+
+    ddl = bigquery.table_ddl("realgraph", DDL + (ROOT / "realgraph_assets/sql/schema.sql").read_text())
+    assert all(s.startswith("CREATE TABLE IF NOT EXISTS realgraph.") and "PARTITION BY ds" in s for s in ddl)
+    assert any("CREATE TABLE IF NOT EXISTS realgraph.candidates_sampled PARTITION BY ds AS SELECT" in s for s in ddl)
+    (uniform,) = bigquery.compile_statement("SELECT fingerprint_uniform(k), farm_fingerprint(k) FROM t")
+    assert "FARM_FINGERPRINT(k) >> 11" in uniform and "fingerprint_uniform" not in uniform.lower()
+
+
+def test_the_engine_is_chosen_by_configuration(monkeypatch, tmp_path):
+    import dagster as dg
+
+    from feedtrain.warehouse import Warehouse, engine_settings
+
+    monkeypatch.delenv("FEEDTRAIN_ENGINE", raising=False)
+    assert engine_settings() == {}
+    monkeypatch.setenv("FEEDTRAIN_ENGINE", "spark")
+    assert engine_settings() == {"engine": dg.EnvVar("FEEDTRAIN_ENGINE")}
+    wrong = Warehouse(database=str(tmp_path / "x.duckdb"), schema_name="x", ddl_path=str(tmp_path / "none.sql"),
+                      engine="postgres")
+    with pytest.raises(ValueError, match="FEEDTRAIN_ENGINE"):
+        with wrong.connect():
+            pass
