@@ -140,7 +140,7 @@ class SparkEngine(Engine):
         _registered[cache_key] = where
 
     def _catalog_location(self, table: str) -> Path | None:
-        if not self.spark.catalog.tableExists(table, self.schema):
+        if not self.spark.catalog.tableExists(f"{self.schema}.{table}"):
             return None
         rows = self.spark.sql(f"DESCRIBE TABLE EXTENDED {table}").collect()
         found = [r[1] for r in rows if r[0] == "Location"]
