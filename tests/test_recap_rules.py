@@ -230,7 +230,9 @@ def test_a_table_whose_heads_or_features_changed_is_refused():
     import dagster as dg
     import duckdb
 
-    conn = duckdb.connect()
+    from feedtrain.engine import DuckDBEngine
+
+    conn = DuckDBEngine(duckdb.connect(), "main")
     conn.execute("CREATE TEMP TABLE staged AS SELECT 1 AS impression_id, 0 AS is_favorited, DATE '2026-08-01' AS ds")
     ensure_table(conn, "train_x", "staged")
     ensure_table(conn, "train_x", "staged")  # same shape: fine
