@@ -37,7 +37,7 @@ def main() -> None:
         seconds, days = time.time() - started, (b - a).days + 1
         rows.append((" ".join(s.removeprefix("group:") for s in selection), days, seconds, seconds / days))
     with realgraph_warehouse().connect() as conn:
-        sizes = {t: conn.execute(f"SELECT count(*) / count(DISTINCT ds) FROM {t}").fetchone()[0] for t in
+        sizes = {t: conn.scalar(f"SELECT count(*) / count(DISTINCT ds) FROM {t}") for t in
                  ["interaction_graph_labels_daily", "planted_interaction_probability", "valid_user_follows",
                   "interaction_days", "candidates", "candidates_sampled", "labeled_candidates", "train"]}
     print(f"\nworld={args.world} machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")

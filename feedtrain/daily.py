@@ -45,9 +45,9 @@ class Location:
 
 def column_schema(conn, table: str) -> dg.TableSchema:
     """The stored table's columns and types, with the comments of the DDL where it has them, for the asset catalog."""
-    rows = conn.rows("SELECT column_name, data_type, comment FROM duckdb_columns() "
-                     "WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index", [table])
-    return dg.TableSchema(columns=[dg.TableColumn(name, dtype, description=comment) for name, dtype, comment in rows])
+    comments = conn.column_comments(table)
+    return dg.TableSchema(columns=[dg.TableColumn(name, dtype, description=comments.get(name))
+                                   for name, dtype in conn.table_columns(table)])
 
 
 def write_days(context, conn, schema: str, table: str,

@@ -1,5 +1,8 @@
 """The warehouse resource: one database per code location, reached through an engine (``feedtrain/engine``).
 
+The engine is chosen here and nowhere else: ``engine`` in the resource config, by default ``$FEEDTRAIN_ENGINE``
+(``duckdb``, the zero-setup default; ``spark``; ``bigquery``). Asset code only sees the ``Engine`` interface.
+
 DuckDB allows one writing process per file and Dagster runs steps in separate processes, so each location has its own
 file (``<location>_warehouse.duckdb``, never named like the schema inside it: DuckDB then fails with "Ambiguous
 reference to catalog or schema") and every write of a day is one transaction: delete the day, insert it.  Re-running a
@@ -33,15 +36,36 @@ def database_path(location: str) -> str:
     return str(home() / f"{location}_warehouse.duckdb")
 
 
-class Warehouse(dg.ConfigurableResource):
-    """A location's DuckDB database: opens a connection (retrying while another process holds the write lock),
-    creates the location's schema and tables if needed and makes that schema the default."""
+ENGINES = ("duckdb", "spark", "bigquery")
 
-    schema_name: str = Field(description="Schema holding this location's tables (and read by its IO manager).")
+
+def engine_settings() -> dict:
+    """The engine fields of a location's Warehouse from the environment (``dg.EnvVar``, so the UI shows where each
+    came from): ``FEEDTRAIN_ENGINE``, ``FEEDTRAIN_SPARK_REMOTE``, ``FEEDTRAIN_SPARK_MASTER``,
+    ``FEEDTRAIN_BIGQUERY_PROJECT``, ``FEEDTRAIN_BIGQUERY_LOCATION``; unset ones keep the defaults."""
+    names = {"engine": "FEEDTRAIN_ENGINE", "spark_remote": "FEEDTRAIN_SPARK_REMOTE",
+             "spark_master": "FEEDTRAIN_SPARK_MASTER", "bigquery_project": "FEEDTRAIN_BIGQUERY_PROJECT",
+             "bigquery_location": "FEEDTRAIN_BIGQUERY_LOCATION"}
+    return {field: dg.EnvVar(var) for field, var in names.items() if os.environ.get(var)}
+
+
+class Warehouse(dg.ConfigurableResource):
+    """A location's warehouse: opens a connection on the configured engine, creates the location's schema and tables
+    if needed and makes that schema the default. DuckDB: one file per location (retrying while another process holds
+    the write lock); Spark: Parquet tables under ``<FEEDTRAIN_HOME>/spark``; BigQuery: dataset ``schema_name``."""
+
+    schema_name: str = Field(description="Schema holding this location's tables.")
     ddl_path: str = Field(description="SQL file with the CREATE TABLE IF NOT EXISTS statements of the schema.")
     home: str | None = Field(None, description="FEEDTRAIN_HOME: the directory of the warehouse files "
-                             "(<schema>_warehouse.duckdb).")
+                             "(<schema>_warehouse.duckdb; Spark tables in spark/).")
     database: str | None = Field(None, description="Path of the DuckDB file, if not <home>/<schema>_warehouse.duckdb.")
+    engine: str = Field("duckdb", description="duckdb (default), spark or bigquery; env FEEDTRAIN_ENGINE.")
+    spark_master: str = Field("local[2]", description="Spark master of a classic session (local[2], yarn, "
+                              "spark://host:7077); env FEEDTRAIN_SPARK_MASTER.")
+    spark_remote: str = Field("", description="Spark Connect instead: sc://host:15002, or local[2] for a local Connect "
+                              "server; env FEEDTRAIN_SPARK_REMOTE.")
+    bigquery_project: str = Field("", description="GCP project of the BigQuery engine; env FEEDTRAIN_BIGQUERY_PROJECT.")
+    bigquery_location: str = Field("", description="BigQuery location (US, EU, ...); env FEEDTRAIN_BIGQUERY_LOCATION.")
 
     @property
     def path(self) -> str:
@@ -51,12 +75,27 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Engine]:
+        if self.engine not in ENGINES:
+            raise ValueError(f"warehouse engine {self.engine!r} is not one of {ENGINES} (FEEDTRAIN_ENGINE)")
+        ddl = Path(self.ddl_path).read_text()
+        if self.engine == "spark":
+            from .engine import spark
+
+            yield spark.SparkEngine(spark.session(self.spark_master, self.spark_remote), self.schema_name,
+                                    Path(self.path).parent / "spark", ddl)
+            return
+        if self.engine == "bigquery":
+            from .engine import bigquery
+
+            with bigquery.connect(self.bigquery_project, self.bigquery_location, self.schema_name, ddl) as engine:
+                yield engine
+            return
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with DuckDBResource(database=self.path).get_connection() as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
             conn.execute(f"USE {self.schema_name}")
             conn.execute(ledger.DDL)
-            conn.execute(Path(self.ddl_path).read_text())
+            conn.execute(ddl)
             yield DuckDBEngine(conn, self.schema_name)
 
 

@@ -27,9 +27,9 @@ def interaction_days(context: dg.AssetExecutionContext, warehouse: Warehouse):
             present = checks.upstream_days_present(conn, {"interaction_graph_labels_daily": [day]})
             if not present.passed:
                 return [present], {}
-            unknown = conn.execute(
+            unknown = conn.rows(
                 "SELECT DISTINCT name FROM (SELECT unnest(labels) AS name FROM interaction_graph_labels_daily "
-                "WHERE ds = $ds) WHERE name NOT IN (SELECT name FROM label_bits)", {"ds": day}).fetchall()
+                "WHERE ds = $ds) WHERE name NOT IN (SELECT name FROM label_bits)", {"ds": day})
             if unknown:
                 raise dg.Failure(f"{SCHEMA}.interaction_graph_labels_daily partition {day}: column labels holds unknown "
                                  f"label names {sorted(u[0] for u in unknown)}; known names are in realgraph_assets/labels.py")
@@ -86,7 +86,7 @@ def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: 
                       **{f"bit_{n.removeprefix('num_')}": BIT[n] for n in
                          ("num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views")}}
             n = stage(conn, "stage_candidates", sql("candidates"), params)
-            sources = conn.execute("SELECT count(DISTINCT source_id) FROM stage_candidates").fetchone()[0]
+            sources = conn.scalar("SELECT count(DISTINCT source_id) FROM stage_candidates")
             return ([present, checks.non_empty(conn, "stage_candidates"), checks.unique_pairs(conn, "stage_candidates")],
                     {"dagster/row_count": n, "sources": sources, "preview": preview(conn, "FROM stage_candidates")})
 
@@ -109,7 +109,7 @@ def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     gets the same decision on every day and every machine."""
     with warehouse.connect() as conn:
         def build(day):
-            pairs = conn.execute("SELECT source_id, destination_id FROM candidates WHERE ds = $ds", {"ds": day}).to_arrow_table()
+            pairs = conn.arrow("SELECT source_id, destination_id FROM candidates WHERE ds = $ds", {"ds": day})
             if pairs.num_rows == 0:
                 raise dg.Failure(f"{SCHEMA}.candidates partition {day} is missing or empty")
             b = hashing.pair_bucket(pairs["source_id"], pairs["destination_id"])

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
-from feedtrain.warehouse import Warehouse, markdown_table, transaction
+from feedtrain.warehouse import Warehouse, markdown_table
 
 from .labels import VARIANTS
 from .location import POOL, key
@@ -28,8 +28,8 @@ class ChampionConfig(dg.Config):
 
 def decide(conn, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
     suffix = VARIANTS[variant][0]
-    days = conn.execute("SELECT ds, holdout_ds, auc FROM model_evaluations WHERE variant = ? AND model = ? ORDER BY ds",
-                        [variant, kind]).fetchall()
+    days = conn.rows("SELECT ds, holdout_ds, auc FROM model_evaluations WHERE variant = ? AND model = ? ORDER BY ds",
+                     [variant, kind])
     decisions, champion = [], None  # champion: (day, Model)
     for day, holdout_day, auc in days:
         path = model_dir(kind, suffix) / day.isoformat()
@@ -43,7 +43,7 @@ def decide(conn, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
             decisions.append({**row, "promoted": True, "reason": "first model"})
             champion = (day, challenger)
             continue
-        holdout = conn.execute(f"SELECT * FROM labeled_candidates{suffix} WHERE ds = ?", [holdout_day]).pl()
+        holdout = conn.polars(f"SELECT * FROM labeled_candidates{suffix} WHERE ds = ?", [holdout_day])
         champ_auc = training.evaluate(holdout["label"].to_numpy(), champion[1].predict(holdout))["auc"]
         promoted = auc is not None and champ_auc is not None and auc >= champ_auc - max_auc_drop
         reason = (f"AUC {auc:.4f} vs champion {champ_auc:.4f} on {holdout_day}: "
@@ -88,9 +88,7 @@ def promote(warehouse: Warehouse, config: ChampionConfig, variant: str) -> dg.Ma
         if decisions.is_empty():
             raise dg.Failure(f"no {variant} models have been trained yet")
         conn.register("decisions", decisions.to_arrow())
-        with transaction(conn):
-            conn.execute("DELETE FROM champion_decisions WHERE variant = ?", [variant])
-            conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decisions")
+        conn.replace_rows("champion_decisions", "decisions", ["variant"])  # this variant's decisions, all replaced
     metadata = {}
     for kind in MODEL_KINDS:
         promoted = decisions.filter((pl.col("model") == kind) & pl.col("promoted"))

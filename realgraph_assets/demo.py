@@ -96,13 +96,13 @@ def print_report() -> None:
     from .resources import realgraph_warehouse
 
     with realgraph_warehouse().connect() as conn:
-        table = conn.execute("""
+        table = conn.polars("""
             SELECT variant, model, count(*) AS days, round(avg(auc), 4) AS auc, round(avg(pr_auc), 4) AS pr_auc,
                    round(avg(log_loss), 4) AS log_loss, round(avg(calibrated_log_loss), 4) AS calibrated_log_loss,
                    round(avg(positive_rate), 4) AS holdout_positive_rate, round(avg(rows))::BIGINT AS holdout_rows
             FROM model_evaluations GROUP BY variant, model
             ORDER BY variant, CASE model WHEN 'oracle' THEN 0 WHEN 'boosted_trees' THEN 1 WHEN 'light_ranker' THEN 2 ELSE 3 END
-        """).pl()
+        """)
     from feedtrain.warehouse import markdown_table
 
     print(markdown_table(table))

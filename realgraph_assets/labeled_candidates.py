@@ -69,11 +69,11 @@ def build_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
 def recent_days(conn, staged: str, day: dt.date, days: int = 14) -> dg.MetadataValue:
     """Row count and positive rate of the last ``days`` labeled days (the staged day included)."""
     table = staged.removeprefix("stage_")
-    frame = conn.execute(f"""
+    frame = conn.polars(f"""
         SELECT ds, count(*) AS rows, avg(label) AS positive_rate FROM (
             SELECT ds, label FROM {table} WHERE ds BETWEEN $first AND $last AND ds <> $day
             UNION ALL SELECT ds, label FROM {staged})
-        GROUP BY ds ORDER BY ds""", {"first": day - dt.timedelta(days=days - 1), "last": day, "day": day}).pl()
+        GROUP BY ds ORDER BY ds""", {"first": day - dt.timedelta(days=days - 1), "last": day, "day": day})
     return plots.history(frame["ds"].to_list(), {"rows": frame["rows"].to_list(),
                                                   "positive rate": frame["positive_rate"].to_list()},
                          f"{table}: last {days} days")

@@ -12,7 +12,7 @@ from pydantic import Field
 from feedtrain import downsampling, plots, training
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.partitions import window
-from feedtrain.warehouse import Warehouse, home, markdown_table, transaction
+from feedtrain.warehouse import Warehouse, home, markdown_table
 
 from .labels import VARIANTS
 from .location import POOL, dep, key
@@ -145,21 +145,18 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
 def planted_for(conn, holdout: pl.DataFrame, variant: str) -> np.ndarray | None:
     """The simulator's planted probability of each holdout row's label (day ds + 1); None without a simulator."""
     label_day = holdout["ds"][0] + dt.timedelta(days=LABEL_DELAY_DAYS)
-    if not conn.execute("SELECT count(*) FROM planted_interaction_probability WHERE ds = ?", [label_day]).fetchone()[0]:
+    if not conn.scalar("SELECT count(*) FROM planted_interaction_probability WHERE ds = ?", [label_day]):
         return None
     conn.register("holdout_pairs", holdout.select("source_id", "destination_id").with_row_index("i").to_arrow())
     column = "p_any" if variant == "prod" else "p_explicit"
-    return conn.execute(
+    return conn.arrow(
         f"SELECT coalesce(p.{column}, 0.0) AS p FROM holdout_pairs h LEFT JOIN planted_interaction_probability p "
         "ON p.ds = $d AND p.source_id = h.source_id AND p.destination_id = h.destination_id ORDER BY h.i",
-        {"d": label_day}).fetchnumpy()["p"]
+        {"d": label_day})["p"].to_numpy()
 
 
 def store_evaluations(conn, day: dt.date, holdout_day: dt.date, variant: str, rows: dict) -> None:
     frame = pl.DataFrame([{"ds": day, "variant": variant, "model": k, "holdout_ds": holdout_day, **v}
                           for k, v in rows.items()])
     conn.register("evaluations", frame.to_arrow())
-    with transaction(conn):
-        conn.execute("DELETE FROM model_evaluations m USING evaluations e WHERE m.ds = e.ds AND m.variant = e.variant "
-                     "AND m.model = e.model")
-        conn.execute("INSERT INTO model_evaluations BY NAME SELECT * FROM evaluations")
+    conn.replace_rows("model_evaluations", "evaluations", ["ds", "variant", "model"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, home
+from feedtrain.warehouse import Warehouse, engine_settings, home
 
 from .simulator import World, world
 
@@ -25,4 +25,5 @@ class RealGraphSimulator(SimulatorResource):
 def realgraph_warehouse(home_dir: str | dg.EnvVar | None = None) -> Warehouse:
     """The realgraph DuckDB file under ``home_dir`` (the definitions pass ``dg.EnvVar("FEEDTRAIN_HOME")``; scripts
     that open the warehouse outside a run get FEEDTRAIN_HOME's value)."""
-    return Warehouse(home=home_dir or str(home()), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))
+    return Warehouse(home=home_dir or str(home()), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"),
+                     **engine_settings())

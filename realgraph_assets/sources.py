@@ -19,7 +19,7 @@ from .windows import events_partitions
 
 RAW_SQL = {  # how each simulated Arrow table becomes its raw table (label names instead of the bitmask, dateHour)
     "interaction_graph_labels_daily": """
-        SELECT d.source_id, d.destination_id, list(b.name ORDER BY b.bit) AS labels,
+        SELECT d.source_id, d.destination_id, list(b.name ORDER BY b.bit NULLS FIRST) AS labels,
                $ds::TIMESTAMP AS dateHour, $ds::DATE AS ds
         FROM sim d JOIN label_bits b ON d.label_mask & b.bit <> 0 GROUP BY d.source_id, d.destination_id""",
     "interaction_graph_agg_negative_edge_snapshot": """

@@ -52,8 +52,8 @@ def build_train_days(context: dg.AssetExecutionContext, warehouse: Warehouse, co
             present = checks.upstream_days_present(conn, {labeled_table: days})
             if not present.passed:
                 return [present], {}
-            frame = conn.execute(f"SELECT * EXCLUDE (ds), ds AS label_ds FROM {labeled_table} "
-                                 "WHERE ds BETWEEN $first AND $last", {"first": days[0], "last": day}).pl()
+            frame = conn.polars(f"SELECT * FROM {labeled_table} WHERE ds BETWEEN $first AND $last",
+                                {"first": days[0], "last": day}).rename({"ds": "label_ds"})  # ds is the last column
             rows = build_train(frame, config.seed)
             conn.register("train_rows", rows.with_columns(ds=pl.lit(day)).to_arrow())
             n = stage(conn, f"stage_{train_table}", "SELECT * FROM train_rows")

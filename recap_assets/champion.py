@@ -34,8 +34,8 @@ def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
     _, valid_days = split_days(day)
     row = {"ds": day, "valid_first": valid_days[0], "valid_last": valid_days[-1], "champion_ds": champion_day,
            "max_auc_drop": max_auc_drop, "champion_mean_auc": None}
-    challenger = dict(conn.execute("SELECT head, auc FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
-                                   "AND auc IS NOT NULL", [day]).fetchall())
+    challenger = dict(conn.rows("SELECT head, auc FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
+                                "AND auc IS NOT NULL", [day]))
     row["challenger_mean_auc"] = float(np.mean(list(challenger.values()))) if challenger else None
     if champion_day is None:
         return {**row, "heads_compared": len(challenger), "promoted": bool(challenger),
@@ -63,21 +63,21 @@ def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
                       "by more than the configured margin.")
 def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
     with warehouse.connect() as conn:
-        decided = conn.execute("SELECT ds, promoted FROM champion_decisions ORDER BY ds").fetchall()
+        decided = conn.rows("SELECT ds, promoted FROM champion_decisions ORDER BY ds")
         current = max((d for d, promoted in decided if promoted), default=None)
-        pending = [d for (d,) in conn.execute(
+        pending = [d for (d,) in conn.rows(
             "SELECT DISTINCT ds FROM model_evaluations WHERE ds NOT IN (SELECT ds FROM champion_decisions) "
-            "AND ds > coalesce((SELECT max(ds) FROM champion_decisions), DATE '1970-01-01') ORDER BY ds").fetchall()]
+            "AND ds > coalesce((SELECT max(ds) FROM champion_decisions), DATE '1970-01-01') ORDER BY ds")]
         for day in pending:
             decision = decide(conn, day, current, config.max_auc_drop)
             conn.register("decision_row", pl.DataFrame([decision], schema_overrides={
                 "champion_ds": pl.Date, "champion_mean_auc": pl.Float64, "challenger_mean_auc": pl.Float64}).to_arrow())
-            conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decision_row")
+            conn.replace_rows("champion_decisions", "decision_row", ["ds"])
             context.log.info(f"{SCHEMA} champion: {day} {'promoted' if decision['promoted'] else 'kept'} "
                              f"({decision['reason']})")
             if decision["promoted"]:
                 current = day
-        history = conn.execute("SELECT * FROM champion_decisions ORDER BY ds DESC LIMIT 20").pl()
+        history = conn.polars("SELECT * FROM champion_decisions ORDER BY ds DESC LIMIT 20")
     if current is None:
         raise dg.Failure(f"no {SCHEMA} heavy ranker has been trained yet")
     (model_dir("boosted_trees") / "CHAMPION").write_text(current.isoformat() + "\n")

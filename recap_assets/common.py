@@ -51,8 +51,8 @@ EVERY_IMPRESSION = CheckDef("every_impression", "One row per impression of the d
 
 
 def every_impression(conn, staged: str, day: dt.date) -> dg.AssetCheckResult:
-    rows, distinct = conn.execute(f"SELECT count(*), count(DISTINCT impression_id) FROM {staged}").fetchone()
-    expected = conn.execute("SELECT count(*) FROM impressions WHERE ds = ?", [day]).fetchone()[0]
+    rows, distinct = conn.rows(f"SELECT count(*), count(DISTINCT impression_id) FROM {staged}")[0]
+    expected = conn.scalar("SELECT count(*) FROM impressions WHERE ds = ?", [day])
     return dg.AssetCheckResult(
         check_name=EVERY_IMPRESSION.name, passed=rows == distinct == expected and rows > 0,
         description=f"{rows} rows, {distinct} distinct impressions, {expected} impressions that day",

@@ -64,7 +64,7 @@ REFERENCE_SQL = (Path(__file__).parent / "sql" / "impression_features_reference.
 def point_in_time(conn, staged: str, day: dt.date, params: dict, sample_rows: int) -> dg.AssetCheckResult:
     """Recompute ``sample_rows`` staged rows (the smallest deterministic draws of feedtrain.hashing.uniform over
     (impression_id, day)) with the reference query and compare every feature."""
-    ids = conn.execute(f"SELECT impression_id FROM {staged}").to_arrow_table()["impression_id"]
+    ids = conn.arrow(f"SELECT impression_id FROM {staged}")["impression_id"]
     if len(ids) == 0:
         return dg.AssetCheckResult(check_name=POINT_IN_TIME.name, passed=True, description="no rows to check")
     draw = hashing.uniform(ids, pa.array(np.full(len(ids), (day - dt.date(1970, 1, 1)).days)))
@@ -73,9 +73,9 @@ def point_in_time(conn, staged: str, day: dt.date, params: dict, sample_rows: in
     conn.execute(f"CREATE OR REPLACE TEMP TABLE sample_impressions AS SELECT impression_id, viewer_id, tweet_id, "
                  f"author_id, ts FROM {staged} SEMI JOIN sample_ids USING (impression_id)")
     used = {k: v for k, v in params.items() if f"${k}" in REFERENCE_SQL}
-    reference = conn.execute(REFERENCE_SQL, used).pl().sort("impression_id")
-    got = conn.execute(f"SELECT impression_id, {', '.join(FEATURES)} FROM {staged} SEMI JOIN sample_ids "
-                       "USING (impression_id) ORDER BY impression_id").pl()
+    reference = conn.polars(REFERENCE_SQL, used).sort("impression_id")
+    got = conn.polars(f"SELECT impression_id, {', '.join(FEATURES)} FROM {staged} SEMI JOIN sample_ids "
+                       "USING (impression_id) ORDER BY impression_id")
     a, b = got.select(FEATURES).to_numpy(), reference.select(FEATURES).to_numpy()
     bad = ~np.isclose(a, b, rtol=1e-9, atol=1e-9)
     wrong = {f: int(n) for f, n in zip(FEATURES, bad.sum(axis=0)) if n}
@@ -143,7 +143,7 @@ def impression_features(context: dg.AssetExecutionContext, warehouse: Warehouse,
             pit = point_in_time(conn, rel, day, feature_params(day), config.point_in_time_sample_rows)
             return ([present, every_impression(conn, rel, day), pit],
                     {"dagster/row_count": n, "features": len(FEATURES),
-                     "in_network_share": conn.execute(f"SELECT avg(in_network) FROM {rel}").fetchone()[0],
+                     "in_network_share": conn.scalar(f"SELECT avg(in_network) FROM {rel}"),
                      "point_in_time_rows_checked": pit.metadata["sampled_rows"].value,
                      "preview": preview(conn, f"SELECT impression_id, {', '.join(FEATURES[:12])} FROM {rel}")})
 

@@ -41,10 +41,10 @@ def label_sql() -> str:
 
 def label_consistency(conn, staged: str, day: dt.date) -> dg.AssetCheckResult:
     rules = {h.column: h.implies for h in HEADS.values() if h.implies}
-    counts = conn.execute(
+    counts = conn.rows(
         "SELECT " + ", ".join(f"count(*) FILTER (WHERE s.{c} = 1 AND NOT coalesce({rule}, false))" for c, rule in rules.items())
         + f" FROM {staged} s LEFT JOIN tweets t ON t.tweet_id = s.tweet_id AND t.ds BETWEEN $first AND $day",
-        {"first": day - dt.timedelta(days=RECAP_CANDIDATE_AGE_DAYS), "day": day}).fetchone()
+        {"first": day - dt.timedelta(days=RECAP_CANDIDATE_AGE_DAYS), "day": day})[0]
     broken = {f"{c} => {rule}": int(n) for (c, rule), n in zip(rules.items(), counts) if n}
     return dg.AssetCheckResult(
         check_name=LABEL_CONSISTENCY.name, passed=not broken,
@@ -53,8 +53,8 @@ def label_consistency(conn, staged: str, day: dt.date) -> dg.AssetCheckResult:
 
 
 def positive_rates(conn, relation: str) -> tuple[dg.AssetCheckResult, pl.DataFrame]:
-    row = conn.execute("SELECT count(*), " + ", ".join(f"coalesce(sum({c}), 0)" for c in LABEL_COLUMNS)
-                       + f" FROM {relation}").fetchone()
+    row = conn.rows("SELECT count(*), " + ", ".join(f"coalesce(sum({c}), 0)" for c in LABEL_COLUMNS)
+                    + f" FROM {relation}")[0]
     n, positives = row[0], [int(p) for p in row[1:]]
     table = pl.DataFrame({"head": list(HEADS), "positive_rate": [p / n if n else float("nan") for p in positives],
                           "band_low": [h.band[0] for h in HEADS.values()],

@@ -15,7 +15,7 @@ from feedtrain import checks, downsampling, hashing, training
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.daily import span
 from feedtrain.partitions import partition_days
-from feedtrain.warehouse import Warehouse, home, markdown_table, transaction
+from feedtrain.warehouse import Warehouse, home, markdown_table
 
 from . import light_ranker, metrics
 from .common import POLICY, POOL, dep, key
@@ -101,15 +101,14 @@ def ranker_models(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
 
 
 def load_validation(conn, days: list[dt.date]) -> pl.DataFrame:
-    planted = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
-                           "'planted_engagement_probability' AND table_schema = current_schema()").fetchone()[0]
+    planted = [c for c, _ in conn.table_columns("planted_engagement_probability") if c not in ("impression_id", "ds")]
     join = ("LEFT JOIN planted_engagement_probability p ON p.impression_id = f.impression_id AND p.ds = f.ds"
             if planted else "")
-    cols = ", p.* EXCLUDE (impression_id, ds)" if planted else ""
-    return conn.execute(
+    cols = "".join(f", p.{c}" for c in planted)
+    return conn.polars(
         f"SELECT f.*, {', '.join('l.' + c for c in LABEL_COLUMNS)}{cols} FROM impression_features f "
         "JOIN impressions_labeled l ON l.impression_id = f.impression_id AND l.ds = f.ds "
-        f"{join} WHERE f.ds BETWEEN $first AND $last ORDER BY f.impression_id", {"first": days[0], "last": days[-1]}).pl()
+        f"{join} WHERE f.ds BETWEEN $first AND $last ORDER BY f.impression_id", {"first": days[0], "last": days[-1]})
 
 
 def class_rates(train: pl.DataFrame, head: str) -> tuple[float, float]:
@@ -145,8 +144,8 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
     predictions: dict[str, dict[str, np.ndarray]] = {"boosted_trees": {}, "light_ranker": {}}
     evaluations, out = [], []
     for h, head in HEADS.items():
-        train = conn.execute(f"SELECT * FROM {train_table(h)} WHERE ds BETWEEN $first AND $last ORDER BY impression_id",
-                             {"first": train_days[0], "last": train_days[-1]}).pl()
+        train = conn.polars(f"SELECT * FROM {train_table(h)} WHERE ds BETWEEN $first AND $last ORDER BY impression_id",
+                            {"first": train_days[0], "last": train_days[-1]})
         y_valid = valid[head.column].to_numpy()
         positives = int(train["label"].sum()) if train.height else 0
         negatives = train.height - positives
@@ -244,10 +243,7 @@ def ranking_rows(valid: pl.DataFrame, predictions: dict, has_oracle: bool, day: 
 
 def store(conn, table: str, frame: pl.DataFrame, day: dt.date) -> None:
     conn.register("evaluation_rows", frame.to_arrow())
-    with transaction(conn):
-        conn.execute(f"DELETE FROM {table} WHERE ds = ?", [day])
-        if frame.height:
-            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM evaluation_rows")
+    conn.replace_rows(table, "evaluation_rows", ["ds"])  # the day's evaluations, all replaced
 
 
 def evaluation_table(ev: pl.DataFrame) -> str:

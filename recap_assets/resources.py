@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, home
+from feedtrain.warehouse import Warehouse, engine_settings, home
 
 from .simulator import World, world
 
@@ -28,4 +28,4 @@ class RecapSimulator(SimulatorResource):
 def recap_warehouse(database: str | None = None, home_dir: str | dg.EnvVar | None = None) -> Warehouse:
     """The recap DuckDB file (``recap_warehouse.duckdb`` under FEEDTRAIN_HOME unless given), schema ``recap``."""
     return Warehouse(database=database, home=None if database else home_dir or str(home()),
-                     schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))
+                     schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"), **engine_settings())

@@ -70,9 +70,9 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
             present = checks.upstream_days_present(conn, {"impressions_labeled": [day], "impression_features": [day]})
             results = [for_asset(present, key(train_table(h))) for h in HEADS]
             yield from checks.gate(results, f"{SCHEMA}.train_* partition {day}")
-            frame = conn.execute(
+            frame = conn.polars(
                 f"SELECT f.*, {', '.join('l.' + c for c in LABEL_COLUMNS)} FROM impression_features f "
-                "JOIN impressions_labeled l USING (impression_id) WHERE f.ds = $ds AND l.ds = $ds", {"ds": day}).pl()
+                "JOIN impressions_labeled l USING (impression_id) WHERE f.ds = $ds AND l.ds = $ds", {"ds": day})
             stale_heads = [h for h, head in HEADS.items() if frame[head.column].null_count()]
             if stale_heads:  # a head added after this day was labeled (common.ensure_table added its column)
                 raise dg.Failure(f"{SCHEMA}.impressions_labeled partition {day} has no labels for the head(s) "

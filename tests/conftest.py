@@ -29,11 +29,11 @@ class Harness:
 
     def sql(self, query: str, params=None):
         with self.warehouse.connect() as conn:
-            return conn.execute(query, params or []).fetchall()
+            return conn.rows(query, params or [])
 
     def frame(self, query: str, params=None):
         with self.warehouse.connect() as conn:
-            return conn.execute(query, params or []).pl()
+            return conn.polars(query, params or [])
 
     def write_days(self, table: str, frame) -> None:
         """Commit each day of ``frame`` (Arrow or polars, with a ``ds`` column) into ``table`` the way assets and

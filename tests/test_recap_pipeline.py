@@ -68,7 +68,7 @@ def failed_checks(result) -> set[str]:
 
 
 def fingerprint(conn, table: str, day: dt.date):
-    return conn.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table} WHERE ds = ?", [day]).fetchone()
+    return conn.rows(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table} WHERE ds = ?", [day])[0]
 
 
 def redeliver(conn, table: str, *days: dt.date) -> None:
@@ -81,26 +81,26 @@ def redeliver(conn, table: str, *days: dt.date) -> None:
 def label_row(conn, impression_id: int, day: dt.date, window_minutes: int = 180) -> dict:
     stage(conn, "labels_now", label_sql(),
                  {"ds": day, "window_minutes": window_minutes, "label_delay_days": 1})
-    row = conn.execute(f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels_now WHERE impression_id = ?",
-                       [impression_id]).fetchone()
+    row = conn.rows(f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels_now WHERE impression_id = ?",
+                       [impression_id])[0]
     return dict(zip(LABEL_COLUMNS, row))
 
 
 def feature_row(conn, impression_id: int, day: dt.date) -> dict:
     features.stage_features(conn, day)
-    row = conn.execute(f"SELECT {', '.join(FEATURES)} FROM stage_impression_features WHERE impression_id = ?",
-                       [impression_id]).fetchone()
+    row = conn.rows(f"SELECT {', '.join(FEATURES)} FROM stage_impression_features WHERE impression_id = ?",
+                       [impression_id])[0]
     return dict(zip(FEATURES, row))
 
 
 def quiet_impression(conn, day: dt.date, where: str = "TRUE") -> dict:
     """An impression of ``day`` whose viewer never engaged with its tweet (so added engagements are the only ones)."""
-    row = conn.execute(f"""
+    row = conn.rows(f"""
         SELECT i.impression_id, i.viewer_id, i.tweet_id, i.author_id, i.ts FROM impressions i
         WHERE i.ds = $ds AND {where}
           AND NOT EXISTS (SELECT 1 FROM engagements e WHERE e.user_id = i.viewer_id AND e.tweet_id = i.tweet_id)
           AND (SELECT count(*) FROM impressions j WHERE j.viewer_id = i.viewer_id AND j.tweet_id = i.tweet_id) = 1
-        ORDER BY i.impression_id LIMIT 1""", {"ds": day}).fetchone()
+        ORDER BY i.impression_id LIMIT 1""", {"ds": day})[0]
     assert row is not None
     return dict(zip(["impression_id", "viewer_id", "tweet_id", "author_id", "ts"], row))
 
@@ -118,20 +118,20 @@ def test_whole_location_materialises_one_model_day(built):
     with connect(home) as conn:
         raw_days = (MODEL_DAY + dt.timedelta(days=1) - EVENTS_START).days + 1
         for table in RAW_TABLES:
-            assert conn.execute("SELECT count(DISTINCT ds) FROM feedtrain_ledger WHERE table_name = ?",
-                                [table]).fetchone()[0] == raw_days
+            assert conn.rows("SELECT count(DISTINCT ds) FROM feedtrain_ledger WHERE table_name = ?",
+                                [table])[0][0] == raw_days
         days = (MODEL_DAY - FIRST_DAY).days + 1
         for table in ("impressions_labeled", "impression_features"):
-            per_day = conn.execute(f"SELECT ds, count(*) FROM {table} GROUP BY ds").fetchall()
+            per_day = conn.rows(f"SELECT ds, count(*) FROM {table} GROUP BY ds")
             assert len(per_day) == days
             for ds, n in per_day:
-                assert n == conn.execute("SELECT count(*) FROM impressions WHERE ds = ?", [ds]).fetchone()[0]
+                assert n == conn.rows("SELECT count(*) FROM impressions WHERE ds = ?", [ds])[0][0]
         for h in HEADS:
-            assert conn.execute("SELECT count(*) FROM feedtrain_ledger WHERE table_name = ?",
-                                [train_table(h)]).fetchone()[0] == days
-        ev = conn.execute("SELECT head, model, auc, rce, note FROM model_evaluations WHERE ds = ?", [MODEL_DAY]).pl()
-        rank = dict(conn.execute("SELECT model, ndcg_at_10 FROM ranking_evaluations WHERE ds = ? "
-                                 "AND weights_version = 'v1'", [MODEL_DAY]).fetchall())
+            assert conn.rows("SELECT count(*) FROM feedtrain_ledger WHERE table_name = ?",
+                                [train_table(h)])[0][0] == days
+        ev = conn.polars("SELECT head, model, auc, rce, note FROM model_evaluations WHERE ds = ?", [MODEL_DAY])
+        rank = dict(conn.rows("SELECT model, ndcg_at_10 FROM ranking_evaluations WHERE ds = ? "
+                                 "AND weights_version = 'v1'", [MODEL_DAY]))
     assert set(ev["head"]) == set(HEADS)
     auc = {(h, m): a for h, m, a in ev.select("head", "model", "auc").iter_rows()}
     assert auc[("favorited", "boosted_trees")] > max(0.6, auc[("favorited", "popularity_heuristic")])
@@ -186,19 +186,19 @@ def test_labels_read_engagements_after_midnight(home):
         add_engagement(conn, imp, "favorite", dt.datetime.combine(D + dt.timedelta(days=1), dt.time(0, 0, 30)))
         assert label_row(conn, imp["impression_id"], D)["is_favorited"] == 1
         # and the simulator does this by itself: labeled impressions whose engagement is in the next day's partition
-        late = conn.execute("""
+        late = conn.rows("""
             SELECT count(*) FROM impressions_labeled l JOIN engagements e
               ON e.user_id = l.viewer_id AND e.tweet_id = l.tweet_id AND e.ds = l.ds + 1 AND e.ts < l.ts + INTERVAL 3 HOUR
-            WHERE e.engagement_type = 'favorite' AND l.is_favorited = 1""").fetchone()[0]
+            WHERE e.engagement_type = 'favorite' AND l.is_favorited = 1""")[0][0]
         assert late > 0
 
 
 def test_label_rates_match_the_planted_probabilities(built):
     home, _ = built
     with connect(home) as conn:
-        means = conn.execute(
+        means = conn.rows(
             "SELECT count(*), " + ", ".join(f"avg(l.{h.column}), avg(p.p_{k})" for k, h in HEADS.items())
-            + " FROM impressions_labeled l JOIN planted_engagement_probability p USING (impression_id)").fetchone()
+            + " FROM impressions_labeled l JOIN planted_engagement_probability p USING (impression_id)")[0]
     n = means[0]
     for i, k in enumerate(HEADS):
         got, planted = means[1 + 2 * i], means[2 + 2 * i]
@@ -255,9 +255,9 @@ def test_labels_wait_for_the_next_days_engagements(home):
 # -- point-in-time features --------------------------------------------------------------------------------------------
 def test_events_at_or_after_an_impression_do_not_change_its_features(home):
     with connect(home) as conn:
-        picks = conn.execute(
+        picks = conn.rows(
             "SELECT impression_id, viewer_id, tweet_id, author_id, ts FROM impressions WHERE ds = ? "
-            "QUALIFY row_number() OVER (PARTITION BY hour(ts) // 6 ORDER BY impression_id) = 1", [D]).fetchall()
+            "QUALIFY row_number() OVER (PARTITION BY hour(ts) // 6 ORDER BY impression_id) = 1", [D])
         assert len(picks) >= 3
         for pick in picks:
             imp = dict(zip(["impression_id", "viewer_id", "tweet_id", "author_id", "ts"], pick))
@@ -306,7 +306,8 @@ def test_point_in_time_check_passes_on_real_features_and_catches_a_leak(home):
         features.stage_features(conn, D)
         assert point_in_time(conn, "stage_impression_features", D, features.feature_params(D), 300).passed
         leaky = features.sql("impression_features").replace(
-            "ON c.tweet_id = i.tweet_id AND i.ts > c.ts", "ON c.tweet_id = i.tweet_id AND i.ts + INTERVAL 2 HOUR > c.ts")
+            "SELECT tweet_id, ts, 0, impression_id, 0, 0, 0, 0 FROM imp",  # the tweet's counters read 2 hours late
+            "SELECT tweet_id, ts + INTERVAL 2 HOUR, 0, impression_id, 0, 0, 0, 0 FROM imp")
         assert leaky != features.sql("impression_features")
         features.stage_features(conn, D, leaky)
         result = point_in_time(conn, "stage_impression_features", D, features.feature_params(D), 300)
@@ -319,7 +320,8 @@ def test_a_leaky_feature_query_writes_nothing(home, monkeypatch):
     def leaky(name):
         text = real_sql(name)
         return text.replace("WHERE ds BETWEEN $ds::DATE - 1 AND $ds AND user_id", "WHERE ds BETWEEN $ds::DATE - 1 "
-                            "AND $ds::DATE + 1 AND user_id").replace("AND i.ts > n.ts", "AND i.ts + INTERVAL 3 HOUR > n.ts")
+                            "AND $ds::DATE + 1 AND user_id").replace("SELECT viewer_id, ts, 0, impression_id, 1,",
+                                                     "SELECT viewer_id, ts + INTERVAL 3 HOUR, 0, impression_id, 1,")
 
     monkeypatch.setattr(features, "sql", leaky)  # the asset's own module
     with connect(home) as conn:
@@ -336,15 +338,15 @@ def test_training_sets_downsample_negatives_and_carry_weights(built):
     with connect(home) as conn:
         for k, h in HEADS.items():
             pos_rate, neg_rate = heads.keep_rates(h)
-            labeled_pos, labeled_neg = conn.execute(
+            labeled_pos, labeled_neg = conn.rows(
                 f"SELECT sum({h.column}), count(*) - sum({h.column}) FROM impressions_labeled WHERE ds BETWEEN ? AND ?",
-                [FIRST_DAY, MODEL_DAY]).fetchone()
-            kept_pos, kept_neg, wrong_weight, wrong_label = conn.execute(f"""
+                [FIRST_DAY, MODEL_DAY])[0]
+            kept_pos, kept_neg, wrong_weight, wrong_label = conn.rows(f"""
                 SELECT count(*) FILTER (WHERE t.label = 1), count(*) FILTER (WHERE t.label = 0),
                        count(*) FILTER (WHERE abs(t.weight - CASE WHEN t.label = 1 THEN 1 / $p ELSE 1 / $n END) > 1e-9),
                        count(*) FILTER (WHERE t.label <> l.{h.column})
                 FROM train_{k} t JOIN impressions_labeled l USING (impression_id)""", {"p": pos_rate, "n": neg_rate}
-            ).fetchone()
+            )[0]
             assert wrong_weight == 0 and wrong_label == 0, k
             for kept, total, rate in ((kept_pos, labeled_pos, pos_rate), (kept_neg, labeled_neg, neg_rate)):
                 assert abs(kept - total * rate) <= 5 * np.sqrt(total * rate * (1 - rate)) + 1, k
@@ -364,7 +366,7 @@ def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
                                 run_config={"ops": {"recap__champion": {"config": {"max_auc_drop": margin}}}})
         assert result.success
         with connect(home) as conn:
-            return conn.execute("SELECT * FROM champion_decisions ORDER BY ds").pl()
+            return conn.polars("SELECT * FROM champion_decisions ORDER BY ds")
 
     strict = decide(-1.0)  # the challenger would need a mean AUC one point above the champion's: never
     assert strict["ds"].to_list() == [MODEL_DAY, next_day]
@@ -378,8 +380,8 @@ def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
     _, valid_days = split_days(next_day)
     assert (second["valid_first"], second["valid_last"]) == (valid_days[0], valid_days[-1])
     with connect(home) as conn:
-        own = conn.execute("SELECT avg(auc) FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
-                           "AND auc IS NOT NULL", [MODEL_DAY]).fetchone()[0]
+        own = conn.rows("SELECT avg(auc) FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
+                           "AND auc IS NOT NULL", [MODEL_DAY])[0][0]
     assert second["champion_mean_auc"] is not None and abs(second["champion_mean_auc"] - own) > 1e-9
 
 

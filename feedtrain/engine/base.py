@@ -60,6 +60,10 @@ class Engine(abc.ABC):
     def table_columns(self, table: str) -> list[tuple[str, str]]:
         """(name, type) of a stored or staged table's columns, in order; [] if there is no such table."""
 
+    def column_comments(self, table: str) -> dict[str, str]:
+        """Column comments of a stored table where the engine keeps them (DuckDB: from the DDL)."""
+        return {}
+
     def stage(self, name: str, sql: str, params: dict | Sequence | None = None) -> int:
         """Compute a query into the staging relation ``name`` (nothing stored yet) and return its row count."""
         self.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params)

@@ -42,9 +42,8 @@ class DuckDBEngine(Engine):
         self.conn, self.schema = conn, schema
         register_functions(conn)
 
-    def execute(self, sql: str, params: dict | Sequence | None = None):
-        # Returns DuckDB's result for call sites not yet moved to rows()/arrow()/scalar(); portable code ignores it.
-        return self.conn.execute(sql, params or [])
+    def execute(self, sql: str, params: dict | Sequence | None = None) -> None:
+        self.conn.execute(sql, params or [])
 
     def arrow(self, sql: str, params: dict | Sequence | None = None) -> pa.Table:
         return self.conn.execute(sql, params or []).to_arrow_table()
@@ -62,6 +61,10 @@ class DuckDBEngine(Engine):
             return []
         return [(name, str(t)) for name, t in zip(rel.columns, rel.types)]
 
+    def column_comments(self, table: str) -> dict[str, str]:
+        return dict(self.rows("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? "
+                              "AND schema_name = current_schema() AND comment IS NOT NULL", [table]))
+
     def content_hash(self, relation: str) -> str:
         n, h = self.conn.execute(f"SELECT count(*), coalesce(sum(hash(r)), 0) FROM {relation} r").fetchone()
         return f"{n}-{int(h) % 2**64:016x}"
@@ -75,7 +78,3 @@ class DuckDBEngine(Engine):
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
-
-    def __getattr__(self, name):
-        # Transitional: DuckDB connection methods (executemany, sql, ...) for code not yet on the portable interface.
-        return getattr(self.conn, name)

@@ -4,7 +4,7 @@
 -- (docs/realgraph.md §2.1); an empty set still counts as an interaction day (BigQuery's left-join unnest keeps it).
 WITH exploded AS (
     SELECT ds, source_id, destination_id,
-           unnest(CASE WHEN len(labels) = 0 THEN [NULL::VARCHAR] ELSE labels END) AS name
+           unnest(CASE WHEN array_length(labels) = 0 THEN [NULL::VARCHAR] ELSE labels END) AS name
     FROM interaction_graph_labels_daily
     WHERE ds = $ds AND source_id <> destination_id
 )

@@ -3,7 +3,7 @@
 -- * batch aggregates ("_50d", "_31d", Real-Graph-style viewer->author) read the complete days [T-50, T-1], which all
 --   end before any impression of T (as Twitter's daily aggregate jobs serve yesterday's aggregates);
 -- * real-time ones compare timestamps: viewer counts over [i.ts - 24 h, i.ts), tweet counters of everything on the
---   tweet before i.ts, in-network = a follow made before i.ts (ASOF joins with a strict "<" on cumulative counts);
+--   tweet before i.ts, in-network = a follow made before i.ts (running sums read strictly before i.ts);
 -- * static ones come from the tweet (content flags, made when it was posted) and the users snapshot of 00:00 of T.
 -- reply_engaged_by_author rows are the author's action on the viewer's reply: they count for the author, not the viewer.
 WITH imp AS (
@@ -72,68 +72,63 @@ pair_impressions AS (
     FROM past_imp x SEMI JOIN pairs p ON p.viewer_id = x.viewer_id AND p.author_id = x.author_id
     GROUP BY x.viewer_id, x.author_id
 ),
--- Real time: cumulative counts per (key, timestamp); an impression takes the last one strictly before it.
-viewer_events AS (
-    SELECT user_id AS viewer_id, ts,
-           count(*) FILTER (WHERE engagement_type = 'favorite') AS favorite,
-           count(*) FILTER (WHERE engagement_type = 'retweet') AS retweet,
-           count(*) FILTER (WHERE engagement_type = 'reply') AS reply,
-           count(*) FILTER (WHERE engagement_type = 'convo_click') AS convo_click,
-           count(*) FILTER (WHERE engagement_type = 'negative_feedback') AS negative_feedback
+-- Real time, without ASOF joins (they do not translate): events and "probes" (an impression's time, and that time
+-- minus $realtime_hours) are put in one stream per key ordered by time, probes before events of the same instant, so a
+-- running sum read at a probe counts exactly the events strictly before it. A viewer's 1-day count is the sum at the
+-- impression's probe minus the sum at the earlier one. (Times are never NULL; NULLS FIRST is spelled out because
+-- BigQuery cannot express DuckDB's default NULLS LAST in a window.)
+viewer_stream AS (
+    SELECT user_id AS viewer_id, ts, 1 AS is_event, CAST(NULL AS BIGINT) AS impression_id, 0 AS sign,
+           CASE WHEN engagement_type = 'favorite' THEN 1 ELSE 0 END AS favorite,
+           CASE WHEN engagement_type = 'retweet' THEN 1 ELSE 0 END AS retweet,
+           CASE WHEN engagement_type = 'reply' THEN 1 ELSE 0 END AS reply,
+           CASE WHEN engagement_type = 'convo_click' THEN 1 ELSE 0 END AS convo_click,
+           CASE WHEN engagement_type = 'negative_feedback' THEN 1 ELSE 0 END AS negative_feedback,
+           0 AS seen
     FROM engagements
     WHERE ds BETWEEN $ds::DATE - 1 AND $ds AND user_id IN (SELECT viewer_id FROM imp)
       AND engagement_type <> 'reply_engaged_by_author'
-    GROUP BY user_id, ts
+    UNION ALL
+    SELECT viewer_id, ts, 1, NULL, 0, 0, 0, 0, 0, 0, 1 FROM impressions
+    WHERE ds BETWEEN $ds::DATE - 1 AND $ds AND viewer_id IN (SELECT viewer_id FROM imp)
+    UNION ALL
+    SELECT viewer_id, ts, 0, impression_id, 1, 0, 0, 0, 0, 0, 0 FROM imp
+    UNION ALL
+    SELECT viewer_id, ts - INTERVAL ($realtime_hours) HOUR, 0, impression_id, -1, 0, 0, 0, 0, 0, 0 FROM imp
 ),
-viewer_cum AS (
-    SELECT viewer_id, ts, sum(favorite) OVER w AS favorite, sum(retweet) OVER w AS retweet, sum(reply) OVER w AS reply,
-           sum(convo_click) OVER w AS convo_click, sum(negative_feedback) OVER w AS negative_feedback
-    FROM viewer_events WINDOW w AS (PARTITION BY viewer_id ORDER BY ts ROWS UNBOUNDED PRECEDING)
-),
-viewer_seen AS (
-    SELECT viewer_id, ts, sum(count(*)) OVER (PARTITION BY viewer_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS seen
-    FROM impressions WHERE ds BETWEEN $ds::DATE - 1 AND $ds AND viewer_id IN (SELECT viewer_id FROM imp)
-    GROUP BY viewer_id, ts
+viewer_running AS (
+    SELECT impression_id, sign, sum(favorite) OVER w AS favorite, sum(retweet) OVER w AS retweet,
+           sum(reply) OVER w AS reply, sum(convo_click) OVER w AS convo_click,
+           sum(negative_feedback) OVER w AS negative_feedback, sum(seen) OVER w AS seen, is_event
+    FROM viewer_stream WINDOW w AS (PARTITION BY viewer_id ORDER BY ts NULLS FIRST, is_event NULLS FIRST ROWS UNBOUNDED PRECEDING)
 ),
 viewer_realtime AS (
-    SELECT i.impression_id,
-           coalesce(n.favorite, 0) - coalesce(o.favorite, 0) AS v_favorite_1d,
-           coalesce(n.retweet, 0) - coalesce(o.retweet, 0) AS v_retweet_1d,
-           coalesce(n.reply, 0) - coalesce(o.reply, 0) AS v_reply_1d,
-           coalesce(n.convo_click, 0) - coalesce(o.convo_click, 0) AS v_convo_click_1d,
-           coalesce(n.negative_feedback, 0) - coalesce(o.negative_feedback, 0) AS v_negative_feedback_1d
-    FROM imp i
-    ASOF LEFT JOIN viewer_cum n ON n.viewer_id = i.viewer_id AND i.ts > n.ts
-    ASOF LEFT JOIN viewer_cum o ON o.viewer_id = i.viewer_id AND i.ts - to_hours($realtime_hours::BIGINT) > o.ts
+    SELECT impression_id,
+           sum(sign * favorite) AS v_favorite_1d, sum(sign * retweet) AS v_retweet_1d, sum(sign * reply) AS v_reply_1d,
+           sum(sign * convo_click) AS v_convo_click_1d, sum(sign * negative_feedback) AS v_negative_feedback_1d,
+           sum(sign * seen) AS v_impressions_1d
+    FROM viewer_running WHERE is_event = 0 GROUP BY impression_id
 ),
-viewer_seen_realtime AS (
-    SELECT i.impression_id, coalesce(n.seen, 0) - coalesce(o.seen, 0) AS v_impressions_1d
-    FROM imp i
-    ASOF LEFT JOIN viewer_seen n ON n.viewer_id = i.viewer_id AND i.ts > n.ts
-    ASOF LEFT JOIN viewer_seen o ON o.viewer_id = i.viewer_id AND i.ts - to_hours($realtime_hours::BIGINT) > o.ts
-),
-tweet_events AS (  -- candidates are at most $candidate_days old, so their engagements are all in [T-2, T]
-    SELECT tweet_id, ts,
-           sum(count(*) FILTER (WHERE engagement_type = 'favorite')) OVER w AS favorites,
-           sum(count(*) FILTER (WHERE engagement_type = 'reply')) OVER w AS replies,
-           sum(count(*) FILTER (WHERE engagement_type = 'retweet')) OVER w AS retweets
+tweet_stream AS (  -- candidates are at most $candidate_days old, so their engagements are all in [T-2, T]
+    SELECT tweet_id, ts, 1 AS is_event, CAST(NULL AS BIGINT) AS impression_id,
+           CASE WHEN engagement_type = 'favorite' THEN 1 ELSE 0 END AS favorites,
+           CASE WHEN engagement_type = 'reply' THEN 1 ELSE 0 END AS replies,
+           CASE WHEN engagement_type = 'retweet' THEN 1 ELSE 0 END AS retweets,
+           0 AS seen
     FROM engagements
     WHERE ds BETWEEN $ds::DATE - $candidate_days AND $ds AND tweet_id IN (SELECT tweet_id FROM imp)
-    GROUP BY tweet_id, ts
-    WINDOW w AS (PARTITION BY tweet_id ORDER BY ts ROWS UNBOUNDED PRECEDING)
-),
-tweet_seen AS (
-    SELECT tweet_id, ts, sum(count(*)) OVER (PARTITION BY tweet_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS seen
-    FROM impressions
+    UNION ALL
+    SELECT tweet_id, ts, 1, NULL, 0, 0, 0, 1 FROM impressions
     WHERE ds BETWEEN $ds::DATE - $candidate_days AND $ds AND tweet_id IN (SELECT tweet_id FROM imp)
-    GROUP BY tweet_id, ts
+    UNION ALL
+    SELECT tweet_id, ts, 0, impression_id, 0, 0, 0, 0 FROM imp
 ),
 tweet_realtime AS (
-    SELECT i.impression_id, coalesce(c.favorites, 0) AS t_favorites, coalesce(c.replies, 0) AS t_replies,
-           coalesce(c.retweets, 0) AS t_retweets, coalesce(s.seen, 0) AS t_impressions
-    FROM imp i
-    ASOF LEFT JOIN tweet_events c ON c.tweet_id = i.tweet_id AND i.ts > c.ts
-    ASOF LEFT JOIN tweet_seen s ON s.tweet_id = i.tweet_id AND i.ts > s.ts
+    SELECT impression_id, t_favorites, t_replies, t_retweets, t_impressions FROM (
+        SELECT impression_id, is_event, sum(favorites) OVER w AS t_favorites, sum(replies) OVER w AS t_replies,
+               sum(retweets) OVER w AS t_retweets, sum(seen) OVER w AS t_impressions
+        FROM tweet_stream WINDOW w AS (PARTITION BY tweet_id ORDER BY ts NULLS FIRST, is_event NULLS FIRST ROWS UNBOUNDED PRECEDING)
+    ) r WHERE is_event = 0
 ),
 first_follow AS (
     SELECT f.source_id AS viewer_id, f.destination_id AS author_id, min(f.ts) AS ts
@@ -150,7 +145,7 @@ SELECT i.impression_id, i.viewer_id, i.tweet_id, i.author_id, i.ts,
        coalesce(vb.v_profile_click_50d, 0)::DOUBLE AS v_profile_click_50d,
        coalesce(vb.v_video_playback_50_50d, 0)::DOUBLE AS v_video_playback_50_50d,
        coalesce(vb.v_negative_feedback_50d, 0)::DOUBLE AS v_negative_feedback_50d,
-       vs.v_impressions_1d::DOUBLE AS v_impressions_1d,
+       vr.v_impressions_1d::DOUBLE AS v_impressions_1d,
        vr.v_favorite_1d::DOUBLE AS v_favorite_1d,
        vr.v_retweet_1d::DOUBLE AS v_retweet_1d,
        vr.v_reply_1d::DOUBLE AS v_reply_1d,
@@ -180,7 +175,7 @@ SELECT i.impression_id, i.viewer_id, i.tweet_id, i.author_id, i.ts,
        t.is_reply::DOUBLE AS is_reply, t.is_retweet::DOUBLE AS is_retweet,
        t.num_hashtags::DOUBLE AS num_hashtags, t.num_mentions::DOUBLE AS num_mentions,
        t.text_quality::DOUBLE AS text_quality,
-       (epoch_ms(i.ts) - epoch_ms(t.ts)) / 1000.0 AS tweet_age_seconds,
+       date_diff('millisecond', t.ts, i.ts) / 1000.0 AS tweet_age_seconds,
        coalesce(ff.ts < i.ts, false)::DOUBLE AS in_network,
        hour(i.ts)::DOUBLE AS hour_of_day,
        $ds::DATE AS ds
@@ -188,7 +183,6 @@ FROM imp i
 JOIN (SELECT * FROM tweets WHERE ds BETWEEN $ds::DATE - $candidate_days AND $ds) t ON t.tweet_id = i.tweet_id
 LEFT JOIN viewer_impressions vi ON vi.viewer_id = i.viewer_id
 LEFT JOIN viewer_batch vb ON vb.viewer_id = i.viewer_id
-LEFT JOIN viewer_seen_realtime vs ON vs.impression_id = i.impression_id
 LEFT JOIN viewer_realtime vr ON vr.impression_id = i.impression_id
 LEFT JOIN author_impressions ai ON ai.author_id = i.author_id
 LEFT JOIN author_batch ab ON ab.author_id = i.author_id

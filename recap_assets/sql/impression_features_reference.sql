@@ -9,8 +9,8 @@ WITH s AS (
 by_viewer AS (
     SELECT s.impression_id, e.engagement_type AS kind, e.ts,
            e.author_id = s.author_id AS same_author,
-           e.ts >= s.day_start - to_days($window_days::INTEGER) AND e.ts < s.day_start AS in_batch,
-           e.ts >= s.ts - to_hours($realtime_hours::BIGINT) AS in_realtime,
+           e.ts >= s.day_start - INTERVAL ($window_days) DAY AND e.ts < s.day_start AS in_batch,
+           e.ts >= s.ts - INTERVAL ($realtime_hours) HOUR AS in_realtime,
            date_diff('day', e.ts::DATE, s.day_start::DATE) AS days_ago
     FROM s JOIN engagements e ON e.user_id = s.viewer_id AND e.ts < s.ts
     WHERE e.engagement_type <> 'reply_engaged_by_author'
@@ -40,10 +40,10 @@ viewer_f AS (
 ),
 viewer_seen AS (
     SELECT s.impression_id,
-           count(*) FILTER (WHERE x.ts >= s.day_start - to_days($window_days::INTEGER) AND x.ts < s.day_start)
+           count(*) FILTER (WHERE x.ts >= s.day_start - INTERVAL ($window_days) DAY AND x.ts < s.day_start)
                AS v_impressions_50d,
-           count(*) FILTER (WHERE x.ts >= s.ts - to_hours($realtime_hours::BIGINT)) AS v_impressions_1d,
-           count(*) FILTER (WHERE x.author_id = s.author_id AND x.ts >= s.day_start - to_days($window_days::INTEGER)
+           count(*) FILTER (WHERE x.ts >= s.ts - INTERVAL ($realtime_hours) HOUR) AS v_impressions_1d,
+           count(*) FILTER (WHERE x.author_id = s.author_id AND x.ts >= s.day_start - INTERVAL ($window_days) DAY
                             AND x.ts < s.day_start) AS va_impressions_50d
     FROM s JOIN impressions x ON x.viewer_id = s.viewer_id AND x.ts < s.ts
     GROUP BY s.impression_id
@@ -57,13 +57,13 @@ author_f AS (
            count(*) FILTER (WHERE e.engagement_type = 'report') AS a_report_50d,
            count(*) FILTER (WHERE e.engagement_type = 'reply_engaged_by_author') AS a_reply_engaged_by_author_50d
     FROM s JOIN engagements e ON e.author_id = s.author_id
-        AND e.ts >= s.day_start - to_days($window_days::INTEGER) AND e.ts < s.day_start
+        AND e.ts >= s.day_start - INTERVAL ($window_days) DAY AND e.ts < s.day_start
     GROUP BY s.impression_id
 ),
 author_seen AS (
     SELECT s.impression_id, count(*) AS a_impressions_50d
     FROM s JOIN impressions x ON x.author_id = s.author_id
-        AND x.ts >= s.day_start - to_days($window_days::INTEGER) AND x.ts < s.day_start
+        AND x.ts >= s.day_start - INTERVAL ($window_days) DAY AND x.ts < s.day_start
     GROUP BY s.impression_id
 ),
 followers AS (
@@ -128,7 +128,7 @@ SELECT s.impression_id,
        t.is_reply::DOUBLE AS is_reply, t.is_retweet::DOUBLE AS is_retweet,
        t.num_hashtags::DOUBLE AS num_hashtags, t.num_mentions::DOUBLE AS num_mentions,
        t.text_quality::DOUBLE AS text_quality,
-       (epoch_ms(s.ts) - epoch_ms(t.ts)) / 1000.0 AS tweet_age_seconds,
+       date_diff('millisecond', t.ts, s.ts) / 1000.0 AS tweet_age_seconds,
        (fl.impression_id IS NOT NULL)::DOUBLE AS in_network,
        hour(s.ts)::DOUBLE AS hour_of_day
 FROM s

@@ -11,7 +11,7 @@ attributed AS (
     FROM imp i
     JOIN engagements e
       ON e.user_id = i.viewer_id AND e.tweet_id = i.tweet_id
-     AND e.ts >= i.ts AND e.ts < i.ts + to_minutes($window_minutes::BIGINT)
+     AND e.ts >= i.ts AND e.ts < i.ts + INTERVAL ($window_minutes) MINUTE
     WHERE e.ds BETWEEN $ds::DATE AND $ds::DATE + $label_delay_days
 ),
 labels AS (
