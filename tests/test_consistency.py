@@ -1,0 +1,65 @@
+"""A blocked asset never lets a sibling's or dependant's day be built from a mix of versions (docs/consistency.md).
+
+Real Graph: ``labeled_candidates`` and ``labeled_candidates_explicit`` both read ``candidates_sampled``. When the
+candidates of a day change, the sample must be rebuilt before either label table may use it; and when the sample is
+rebuilt and only one label table commits (the other blocked by its check), the blocked one's dependants must refuse
+the day, naming it, instead of training on labels of the old sample."""
+
+import datetime as dt
+
+from conftest import D
+
+T = D(36)  # the first train day: labeled days [T-6, T]
+SAMPLE_ALL = {"candidates_sampled": {"sample_percent": 100}}
+
+
+def build_to_train(h):
+    last = T + dt.timedelta(days=1)
+    h.materialize(["group:realgraph_sources"], D(0), last)
+    h.materialize(["interaction_days"], D(0), last)
+    h.materialize(["tweeting_follows"], D(3), T)
+    h.materialize(["candidates", "candidates_sampled"], D(30), T, config=SAMPLE_ALL)
+    h.materialize(["labeled_candidates", "labeled_candidates_explicit"], D(30), T)
+    assert h.materialize(["train", "train_explicit"], T).success
+
+
+def failed(result) -> dict[str, str]:
+    return {e.asset_key.path[-1]: e.description for e in result.get_asset_check_evaluations() if not e.passed}
+
+
+def content(h, table: str, day: dt.date):
+    return h.sql(f"SELECT count(*), sum(hash(t)) FROM {table} t WHERE ds = ?", [day])[0]
+
+
+def test_a_blocked_sibling_makes_its_dependants_refuse_the_day(realgraph):
+    h = realgraph
+    build_to_train(h)
+    before = {t: content(h, t, T) for t in ("labeled_candidates_explicit", "train", "train_explicit")}
+
+    # The candidates of T change (a narrower top-K). Until the sample is rebuilt, labels must not read it.
+    assert h.materialize(["candidates"], T, config={"candidates": {"max_candidates_per_source": 3}}).success
+    result = h.materialize(["labeled_candidates"], T, raise_on_error=False)
+    assert not result.success
+    assert f"candidates_sampled {T} is stale: built from candidates {T}" in failed(result)["labeled_candidates"]
+
+    # The sample is rebuilt; the any-label table commits, the explicit one is blocked by its positive-rate band.
+    assert h.materialize(["candidates_sampled"], T, config=SAMPLE_ALL).success
+    result = h.materialize(["labeled_candidates", "labeled_candidates_explicit"], T, raise_on_error=False,
+                           config={"labeled_candidates_explicit": {"min_positive_rate": 0.99}})
+    assert set(failed(result)) == {"labeled_candidates_explicit"}
+    assert content(h, "labeled_candidates_explicit", T) == before["labeled_candidates_explicit"]  # old version kept
+
+    # train (any label) is rebuilt from the new labels; train_explicit refuses labels of the old sample, naming the day
+    # and what to re-run, and keeps its previous version.
+    assert h.materialize(["train"], T).success
+    assert content(h, "train", T) != before["train"]
+    result = h.materialize(["train_explicit"], T, raise_on_error=False)
+    assert not result.success
+    message = failed(result)["train_explicit"]
+    assert f"labeled_candidates_explicit {T} is stale: built from candidates_sampled {T}" in message
+    assert f"re-run labeled_candidates_explicit for {T}" in message
+    assert content(h, "train_explicit", T) == before["train_explicit"]
+
+    # Once the blocked day is rebuilt from the new sample, its dependants may use it again.
+    assert h.materialize(["labeled_candidates_explicit"], T).success
+    assert h.materialize(["train_explicit"], T).success
