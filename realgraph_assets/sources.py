@@ -3,6 +3,7 @@
 import dagster as dg
 
 from feedtrain.automation import LANDS_DAILY, OWNERS
+from feedtrain.daily import record_day, run_data_version
 from feedtrain.partitions import partition_days
 from feedtrain.warehouse import Warehouse, replace_partitions, stage
 
@@ -44,6 +45,7 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
     transaction."""
     world = simulator.world()
     counts: dict[str, list[int]] = {t: [] for t in RAW_TABLES}
+    versions: dict[str, dict] = {t: {} for t in RAW_TABLES}
     with warehouse.connect() as conn:
         label_bits_table(conn)
         for day in partition_days(context):
@@ -51,8 +53,11 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
             for table in RAW_TABLES:
                 conn.register("sim", getattr(sim, SIM_FIELD[table]))
                 counts[table].append(stage(conn, f"stage_{table}", RAW_SQL[table], {"ds": day}))
-            replace_partitions(conn, day, {table: f"stage_{table}" for table in RAW_TABLES})
+            committed = replace_partitions(conn, day, {table: f"stage_{table}" for table in RAW_TABLES})
+            for table, version in committed.items():
+                versions[table][day] = version
+                record_day(context, key(table), day, {"dagster/row_count": counts[table][-1]}, version)
             context.log.info(f"simulated {day}: {sim.labels.num_rows} interacting pairs")
     for table, n in counts.items():
-        yield dg.MaterializeResult(asset_key=key(table), metadata={
-            "dagster/row_count": n[-1], "world": f"{simulator.preset} (seed {simulator.seed})", "rows_per_day": n})
+        yield dg.MaterializeResult(asset_key=key(table), data_version=run_data_version(versions[table]), metadata={
+            "world": f"{simulator.preset} (seed {simulator.seed})", "rows_per_day": n})

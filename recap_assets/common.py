@@ -36,11 +36,11 @@ def for_asset(result: dg.AssetCheckResult, asset: dg.AssetKey) -> dg.AssetCheckR
                                description=result.description, metadata=result.metadata)
 
 
-def commit(conn, tables: dict[str, str], day: dt.date, results=()) -> None:
+def commit(conn, tables: dict[str, str], day: dt.date, results=()) -> dict[str, str]:
     """Replace day ``day`` of several tables (table -> staged relation) with their ledger rows in one transaction
     (``feedtrain/ledger.py``: a day may hold no rows, e.g. no new follows, and still be present), recording the
-    upstream versions that ``results``' upstream check read."""
-    conn.replace_days(day, tables, checks.input_versions(results))
+    upstream versions that ``results``' upstream check read. Returns each table's new content version."""
+    return conn.replace_days(day, tables, checks.input_versions(results))
 
 
 RAW_DAYS = checks.UPSTREAM_DAYS_PRESENT

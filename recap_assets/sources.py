@@ -3,6 +3,7 @@
 import dagster as dg
 
 from feedtrain.automation import LANDS_DAILY, OWNERS
+from feedtrain.daily import record_day, run_data_version
 from feedtrain.partitions import partition_days
 from feedtrain.warehouse import Warehouse, stage
 
@@ -35,6 +36,7 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
     transaction."""
     world = simulator.world()
     counts: dict[str, list[int]] = {t: [] for t in RAW_TABLES}
+    versions: dict[str, dict] = {t: {} for t in RAW_TABLES}
     field = {"planted_engagement_probability": "planted"}
     with warehouse.connect() as conn:
         for day in partition_days(context):
@@ -43,10 +45,13 @@ def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simu
                 conn.register("sim", getattr(sim, field.get(table, table)))
                 counts[table].append(stage(conn, f"stage_{table}", "SELECT *, $ds::DATE AS ds FROM sim", {"ds": day}))
                 ensure_table(conn, table, f"stage_{table}")
-            commit(conn, {t: f"stage_{t}" for t in RAW_TABLES}, day)
+            committed = commit(conn, {t: f"stage_{t}" for t in RAW_TABLES}, day)
+            for table, version in committed.items():
+                versions[table][day] = version
+                record_day(context, key(table), day, {"dagster/row_count": counts[table][-1]}, version)
             context.log.info(f"simulated {day}: {sim.impressions.num_rows} impressions, "
                              f"{sim.engagements.num_rows} engagements")
     for table, n in counts.items():
-        yield dg.MaterializeResult(asset_key=key(table), metadata={
-            "dagster/row_count": n[-1], "world": f"{simulator.preset} (seed {simulator.seed})", "rows_per_day": n})
+        yield dg.MaterializeResult(asset_key=key(table), data_version=run_data_version(versions[table]), metadata={
+            "world": f"{simulator.preset} (seed {simulator.seed})", "rows_per_day": n})
 

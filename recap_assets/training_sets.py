@@ -7,6 +7,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from feedtrain import checks, downsampling, hashing
+from feedtrain.daily import record_day, run_data_version
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.partitions import partition_days
 from feedtrain.warehouse import Warehouse, stage
@@ -64,6 +65,7 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
     """One training dataset per head, from the same labeled and featurised impressions, all heads of a day committed
     in one transaction."""
     meta: dict[str, dict] = {}
+    versions: dict[str, dict] = {h: {} for h in HEADS}
     results: list[dg.AssetCheckResult] = []
     with warehouse.connect() as conn:
         for day in partition_days(context):
@@ -87,9 +89,12 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
                            "labeled_positive_rate": float(frame[head.column].mean()),
                            "reweighted_positive_rate": float((w * rows["label"].to_numpy()).sum() / w.sum()) if n else 0.0,
                            "kept_positive_share": positives / n if n else 0.0}
-            commit(conn, staged, day, [present])
+            committed = commit(conn, staged, day, [present])
+            for h in HEADS:
+                versions[h][day] = committed[train_table(h)]
+                record_day(context, key(train_table(h)), day, meta[h], versions[h][day])
             context.log.info(f"{SCHEMA}.train_* {day}: " + ", ".join(f"{h} {m['dagster/row_count']}" for h, m in meta.items()))
     for h in HEADS:
-        yield dg.MaterializeResult(asset_key=key(train_table(h)), metadata=meta[h],
+        yield dg.MaterializeResult(asset_key=key(train_table(h)), data_version=run_data_version(versions[h]),
                                    check_results=[r for r in results if r.asset_key == key(train_table(h))])
 

@@ -63,3 +63,45 @@ def test_a_blocked_sibling_makes_its_dependants_refuse_the_day(realgraph):
     # Once the blocked day is rebuilt from the new sample, its dependants may use it again.
     assert h.materialize(["labeled_candidates_explicit"], T).success
     assert h.materialize(["train_explicit"], T).success
+
+
+# -- Dagster's view of the ledger -------------------------------------------------------------------------------------
+def materializations(instance, key, days):
+    import dagster as dg
+
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[d.isoformat() for d in days]), limit=100).records
+    latest = {}
+    for r in sorted(records, key=lambda r: r.storage_id):
+        latest[r.asset_materialization.partition] = r.asset_materialization
+    return latest
+
+
+def test_each_day_of_a_range_run_carries_its_own_figures_and_versions(realgraph):
+    from feedtrain import ledger
+    from realgraph_assets.definitions import defs
+
+    h = realgraph
+    days = [D(0), D(1), D(2)]
+    h.materialize(["group:realgraph_sources"], D(0), D(2))
+    h.materialize(["interaction_days"], D(0), D(2))  # one run, three days
+    key = h.defs.get_assets_def(["realgraph", "interaction_days"]).key
+    mats = materializations(h.instance, key, days)
+    with h.warehouse.connect() as conn:
+        rows = dict(conn.rows("SELECT ds, rows FROM feedtrain_ledger WHERE table_name = 'interaction_days'"))
+        versions = ledger.versions(conn, "interaction_days", days)
+    assert len(set(rows.values())) == 3  # the days differ, so each day's figures must be its own
+    for day in days:
+        meta = mats[day.isoformat()].metadata
+        assert meta["dagster/row_count"].value == rows[day]
+        assert meta["data_version"].value == versions[day]
+    # A one-day run: Dagster's data version of the day is the ledger's content version (the UI's staleness uses it).
+    h.materialize(["interaction_days"], D(1))
+    mat = materializations(h.instance, key, [D(1)])[D(1).isoformat()]
+    assert mat.tags["dagster/data_version"] == versions[D(1)]
+    assert mat.tags["dagster/code_version"] == defs.get_assets_def(key).code_versions_by_key[key]
+    # every asset of both locations has a code version
+    from recap_assets.definitions import defs as recap_defs
+    for d in (defs, recap_defs):
+        for a in d.assets:
+            assert all(a.code_versions_by_key.values()), a.keys

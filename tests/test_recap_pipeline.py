@@ -380,3 +380,29 @@ def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
         own = conn.execute("SELECT avg(auc) FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
                            "AND auc IS NOT NULL", [MODEL_DAY]).fetchone()[0]
     assert second["champion_mean_auc"] is not None and abs(second["champion_mean_auc"] - own) > 1e-9
+
+
+# -- consistency across assets (docs/consistency.md) ---------------------------------------------------------------------
+def test_blocked_features_make_the_training_sets_refuse_the_day(home):
+    """Impressions of D are re-delivered with shifted times: the labels commit from the new impressions while the
+    features are blocked (their users day is missing), so D's features were built from the old impressions. The
+    per-head training sets must refuse D, naming the stale day, instead of joining old features with new labels."""
+    with connect(home) as conn:
+        conn.execute("UPDATE impressions SET ts = ts + INTERVAL 7 MINUTE WHERE ds = ? AND hour(ts) BETWEEN 1 AND 22 "
+                     "AND impression_id % 3 = 0", [D])
+        redeliver(conn, "impressions", D)
+        conn.execute("DELETE FROM feedtrain_ledger WHERE table_name = 'users' AND ds = ?", [D])
+        before = {t: fingerprint(conn, t, D) for t in ("impression_features", "impressions_labeled", train_table("favorited"))}
+    assert materialize(home, ["impressions_labeled"], D).success  # labels and features differ in partitions: two runs
+    result = materialize(home, ["impression_features"], D)
+    assert not result.success and failed_checks(result) == {"upstream_days_present"}
+    with connect(home) as conn:
+        assert fingerprint(conn, "impressions_labeled", D) != before["impressions_labeled"]  # new labels committed
+        assert fingerprint(conn, "impression_features", D) == before["impression_features"]  # old features kept
+    result = materialize(home, [train_table(h) for h in HEADS], D)
+    assert not result.success
+    failures = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert {e.asset_key.path[-1] for e in failures} == {train_table(h) for h in HEADS}
+    assert all(f"impression_features {D} is stale: built from impressions {D}" in e.description for e in failures)
+    with connect(home) as conn:
+        assert fingerprint(conn, train_table("favorited"), D) == before[train_table("favorited")]
