@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from . import checks
+from . import checks, quality
 from .partitions import partition_days, window
 from .warehouse import markdown_table, replace_partitions
 
@@ -53,13 +53,17 @@ def column_schema(conn, table: str) -> dg.TableSchema:
 
 
 def write_days(context, conn, schema: str, table: str,
-               build: Callable[[dt.date], tuple[list[dg.AssetCheckResult], dict]]) -> Iterator:
-    """For each day of the run: ``build(day)`` stages ``stage_<table>`` and returns (check results, metadata);
-    the day is committed only if every blocking check passed, and its figures and content version are recorded
-    against that day (``record_day``).  Ends with one MaterializeResult for the run."""
+               build: Callable[[dt.date], tuple[list[dg.AssetCheckResult], dict]],
+               contract: quality.Contract | None = None) -> Iterator:
+    """For each day of the run: ``build(day)`` stages ``stage_<table>`` and returns (check results, metadata); with
+    a ``contract``, the quality checks of ``feedtrain/quality.py`` are added once the build's own checks passed. The
+    day is committed only if every blocking check passed, and its figures and content version are recorded against
+    that day (``record_day``).  Ends with one MaterializeResult for the run."""
     results, per_day, versions = [], [], {}
     for day in partition_days(context):
         results, meta = build(day)
+        if contract is not None and all(r.passed for r in results):
+            results = [*results, *quality.evaluate(conn, table, f"stage_{table}", day, contract)]
         yield from checks.gate(results, f"{schema}.{table} partition {day}")
         versions[day] = replace_partitions(conn, day, {table: f"stage_{table}"}, checks.input_versions(results))[table]
         record_day(context, context.assets_def.key, day, meta, versions[day])

@@ -5,7 +5,7 @@ import datetime as dt
 
 import dagster as dg
 
-from feedtrain import checks, daily
+from feedtrain import checks, daily, quality
 from feedtrain.checks import CheckDef
 
 from .resources import SCHEMA, SQL_DIR
@@ -33,7 +33,11 @@ def ensure_table(conn, table: str, staged: str) -> None:
 def for_asset(result: dg.AssetCheckResult, asset: dg.AssetKey) -> dg.AssetCheckResult:
     """A shared check result, addressed to one asset of a multi-asset."""
     return dg.AssetCheckResult(asset_key=asset, check_name=result.check_name, passed=result.passed,
-                               description=result.description, metadata=result.metadata)
+                               description=result.description, metadata=result.metadata, severity=result.severity)
+
+
+# Every Recap daily table is keyed by impression; position is decided after ranking, so its mean is not watched.
+IMPRESSION_CONTRACT = quality.Contract(("impression_id",), not_measured=("position",))
 
 
 def commit(conn, tables: dict[str, str], day: dt.date, results=()) -> dict[str, str]:

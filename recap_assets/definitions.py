@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from feedtrain import automation
+from feedtrain import automation, quality
 from feedtrain.daily import with_code_versions
 from feedtrain.warehouse import io_manager
 
@@ -20,11 +20,14 @@ ALL_ASSETS = with_code_versions(
 
 warehouse = recap_warehouse()
 
+freshness_checks, freshness_sensor = quality.freshness_checks([simulated_logs], "recap")
+
 defs = dg.Definitions(
     # A run's steps go one at a time anyway (one writer per DuckDB file, dagster.yaml's pool limit), so a process per
     # step would only add ~7 s of start-up to each: a 4-model run took 35 s that way and 4 s in process.
     executor=dg.in_process_executor,
     assets=[*ALL_ASSETS, *with_code_versions([champion], SQL_DIR)],
-    sensors=[automation.sensor("recap")],
+    asset_checks=freshness_checks,
+    sensors=[automation.sensor("recap"), freshness_sensor],
     resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator()},
 )

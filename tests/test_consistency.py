@@ -105,3 +105,36 @@ def test_each_day_of_a_range_run_carries_its_own_figures_and_versions(realgraph)
     for d in (defs, recap_defs):
         for a in d.assets:
             assert all(a.code_versions_by_key.values()), a.keys
+
+
+# -- byte-identical re-runs -------------------------------------------------------------------------------------------
+def test_two_fresh_realgraph_builds_are_byte_identical(tmp_path, monkeypatch):
+    """Same world and config in two fresh homes: identical tables (content hash of every row), identical model files,
+    identical predictions."""
+    import numpy as np
+
+    from conftest import Harness
+    from digest import differences, file_digests, table_digests
+    from feedtrain import training
+    from realgraph_assets.definitions import defs
+    from realgraph_assets.resources import SQL_DIR, RealGraphSimulator
+    from test_realgraph_pipeline import MODELS, materialize_world
+
+    builds = []
+    for name in ("first", "second"):
+        home = tmp_path / name
+        home.mkdir()
+        monkeypatch.setenv("FEEDTRAIN_HOME", str(home))
+        h = Harness(home, defs, "realgraph", str(SQL_DIR / "schema.sql"),
+                    {"simulator": RealGraphSimulator(preset="tiny", seed=7)})
+        materialize_world(h)
+        assert h.materialize(MODELS, T).success
+        holdout = h.frame("SELECT * FROM labeled_candidates WHERE ds = ?", [T + dt.timedelta(days=1)])
+        predictions = training.load_model(home / "models/realgraph/boosted_trees" / T.isoformat()).predict(holdout)
+        builds.append((table_digests(home / "realgraph_warehouse.duckdb", "realgraph"),
+                       file_digests(home / "models"), predictions))
+    (tables_a, files_a, pred_a), (tables_b, files_b, pred_b) = builds
+    assert len(tables_a) > 10 and len(files_a) >= 8
+    assert not differences(tables_a, tables_b), differences(tables_a, tables_b)
+    assert not differences(files_a, files_b), differences(files_a, files_b)
+    assert np.array_equal(pred_a, pred_b)
