@@ -1,7 +1,9 @@
 """Content digests of a whole build, to show two fresh builds are byte-identical: every table of the warehouse (an
-order-independent hash of its rows) and every file under models/."""
+order-independent hash of its rows) and every file under models/ (a
+manifest's wall-clock ``created_at`` aside)."""
 
 import hashlib
+import json
 from pathlib import Path
 
 import duckdb
@@ -26,8 +28,17 @@ def table_digests(database: Path, schema: str) -> dict[str, str]:
     return out
 
 
+WALL_CLOCK_KEYS = {"created_at", "committed_at"}  # when a model was written: allowed to differ between builds
+
+
 def file_digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+    """sha256 of every file's bytes; a JSON manifest's wall-clock keys (top level) are left out first."""
+    def content(p: Path) -> bytes:
+        if p.suffix != ".json":
+            return p.read_bytes()
+        manifest = json.loads(p.read_text())
+        return json.dumps({k: v for k, v in manifest.items() if k not in WALL_CLOCK_KEYS}, sort_keys=True).encode()
+    return {str(p.relative_to(root)): hashlib.sha256(content(p)).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
