@@ -131,7 +131,8 @@ def test_two_fresh_realgraph_builds_are_byte_identical(tmp_path, monkeypatch):
                     {"simulator": RealGraphSimulator(preset="tiny", seed=7)})
         materialize_world(h)
         assert h.materialize(MODELS, T).success
-        holdout = h.frame("SELECT * FROM labeled_candidates WHERE ds = ?", [T + dt.timedelta(days=1)])
+        holdout = h.frame("SELECT * FROM labeled_candidates WHERE ds = ? ORDER BY source_id, destination_id",
+                          [T + dt.timedelta(days=1)])
         predictions = training.load_model(home / "models/realgraph/boosted_trees" / T.isoformat()).predict(holdout)
         builds.append((table_digests(home / "realgraph_warehouse.duckdb", "realgraph"),
                        file_digests(home / "models"), predictions))
