@@ -10,7 +10,12 @@ import dagster as dg
 
 OWNERS = ["team:ranking-data"]
 LANDS_DAILY = dg.AutomationCondition.on_cron("0 1 * * *", "UTC")
-WHEN_INPUTS_READY = dg.AutomationCondition.eager()
+# eager(): the newest day is built once all its inputs exist and one was updated. Or'ed with: the asset's code version
+# changed (the UI then shows its days as stale, docs/consistency.md), so the newest day is rebuilt with the new code.
+CODE_CHANGED = (dg.AutomationCondition.in_latest_time_window() & dg.AutomationCondition.code_version_changed()
+                & ~dg.AutomationCondition.any_deps_missing() & ~dg.AutomationCondition.in_progress()
+                ).with_label("code_version_changed")
+WHEN_INPUTS_READY = dg.AutomationCondition.eager() | CODE_CHANGED
 
 # For an unpartitioned asset that reads every model day (a champion): eager() would wait forever, since some days never
 # get a model. Re-decide after any model day is updated, once no model step is still running.

@@ -99,9 +99,10 @@ def positive_rate_in_band(conn, relation: str, low: float, high: float) -> dg.As
 
 
 def gate(results: Iterable[dg.AssetCheckResult], what: str) -> Iterator[dg.AssetCheckResult]:
-    """Yield nothing if every result passed; otherwise yield the results (so the UI records them) and fail the step."""
+    """Yield nothing if every result passed or only warned; otherwise yield the results (so the UI records them) and
+    fail the step."""
     results = list(results)
-    failed = [r for r in results if not r.passed]
+    failed = [r for r in results if not r.passed and r.severity == dg.AssetCheckSeverity.ERROR]
     if failed:
         yield from results
         reasons = "; ".join(f"{r.check_name}: {r.description or r.metadata}" for r in failed)

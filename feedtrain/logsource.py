@@ -22,6 +22,7 @@ from pydantic import Field
 
 from . import ingest
 from .contract import Contract
+from .daily import record_day, run_data_version
 from .partitions import EVENTS_START, partition_days
 
 SIMULATOR, FILES = "simulator", "files"
@@ -78,6 +79,7 @@ def raw_logs(context: dg.AssetExecutionContext, conn, contract: Contract, source
                 stats = ingest.load_day(conn, contract, day, delivered, EVENTS_START)
             for table, s in stats.items():
                 per_day[table].append({"ds": day.isoformat(), **s})
+                record_day(context, key(table), day, {"dagster/row_count": s["rows"]}, s["version"])
             context.log.info(f"{contract.location} raw logs {day} from {source.describe()}: "
                              + ", ".join(f"{t} {s['rows']}" for t, s in stats.items()))
     except ingest.BadInput as e:
@@ -88,7 +90,8 @@ def raw_logs(context: dg.AssetExecutionContext, conn, contract: Contract, source
         for d in days:
             for reason, n in d["dropped"].items():
                 dropped[reason] = dropped.get(reason, 0) + n
-        yield dg.MaterializeResult(asset_key=key(table), metadata={
+        versions = {dt.date.fromisoformat(d["ds"]): d["version"] for d in days}
+        yield dg.MaterializeResult(asset_key=key(table), data_version=run_data_version(versions), metadata={
             "dagster/row_count": last["rows"], "rows_per_day": [d["rows"] for d in days],
             "source": source.describe() if source.kind == FILES else provenance,
             "contract_version": contract.version,

@@ -102,23 +102,27 @@ class SamplingConfig(dg.Config):
 
 
 @warehouse_asset("candidates_sampled", candidate_partitions, "candidates", [dep("candidates")],
-                 [checks.NON_EMPTY, checks.UNIQUE_PAIRS])
+                 [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: SamplingConfig):
     """Deterministic fingerprint sample of the day's candidates (docs/realgraph.md §1.4): a pair is kept iff
     MOD(ABS(FARM_FINGERPRINT('<source_id>_<destination_id>')), 100) falls in the configured buckets, so the same pair
     gets the same decision on every day and every machine."""
     with warehouse.connect() as conn:
         def build(day):
-            pairs = conn.arrow("SELECT source_id, destination_id FROM candidates WHERE ds = $ds", {"ds": day})
+            # Also records the candidates version read, so labels built on this sample go stale when candidates change.
+            present = checks.upstream_days_present(conn, {"candidates": [day]})
+            if not present.passed:
+                return [present], {}
+            pairs = conn.arrow("SELECT source_id, destination_id FROM candidates WHERE ds = ?", [day])
             if pairs.num_rows == 0:
-                raise dg.Failure(f"{SCHEMA}.candidates partition {day} is missing or empty")
+                raise dg.Failure(f"{SCHEMA}.candidates partition {day} is empty")
             b = hashing.pair_bucket(pairs["source_id"], pairs["destination_id"])
             kept = pairs.filter(pa.array((b - config.mod_remainder) % 100 < config.sample_percent))
             conn.register("kept_pairs", kept)
             n = stage(conn, "stage_candidates_sampled",
                       "SELECT c.* FROM candidates c SEMI JOIN kept_pairs k "
                       "ON k.source_id = c.source_id AND k.destination_id = c.destination_id WHERE c.ds = $ds", {"ds": day})
-            return ([checks.non_empty(conn, "stage_candidates_sampled"),
+            return ([present, checks.non_empty(conn, "stage_candidates_sampled"),
                      checks.unique_pairs(conn, "stage_candidates_sampled")],
                     {"dagster/row_count": n, "candidates": pairs.num_rows, "sample_rate": n / pairs.num_rows})
 

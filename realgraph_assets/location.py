@@ -4,7 +4,7 @@ a daily DuckDB table asset, in one place."""
 import dagster as dg
 import pyarrow as pa
 
-from feedtrain import checks, daily
+from feedtrain import checks, daily, quality
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 
 from .labels import ALL_LABELS, BIT
@@ -17,15 +17,28 @@ LOCATION = daily.Location(SCHEMA, SQL_DIR)
 key, sql, dep = LOCATION.key, LOCATION.sql, LOCATION.dep
 
 
+PAIR = ("source_id", "destination_id")
+# Each derived table's quality contract (feedtrain/quality.py): its key, and the columns whose mean means nothing
+# (ranks, bitmasks), which the drift check skips.
+QUALITY = {
+    "interaction_days": quality.Contract(PAIR, not_measured=("label_mask",)),
+    "tweeting_follows": quality.Contract(PAIR, not_measured=("rn",)),
+    **{t: quality.Contract(PAIR, not_measured=("rn", "label_types")) for t in ("candidates", "candidates_sampled")},
+    **{t: quality.Contract(PAIR, not_measured=("label_types",))
+       for t in ("labeled_candidates", "labeled_candidates_explicit")},
+    **{t: quality.Contract((*PAIR, "label_ds"), not_measured=("label_types",)) for t in ("train", "train_explicit")},
+}
+
+
 def write_days(context, conn, table, build):
-    return daily.write_days(context, conn, SCHEMA, table, build)
+    return daily.write_days(context, conn, SCHEMA, table, build, QUALITY[table])
 
 
 def warehouse_asset(table: str, partitions_def, group: str, deps: list, checked=(), **kwargs):
     """A daily DuckDB table of this location: the settings every such asset shares, in one place."""
     return dg.asset(key=key(table), deps=deps, partitions_def=partitions_def, group_name=f"realgraph_{group}",
                     kinds={"duckdb"}, owners=OWNERS, automation_condition=WHEN_INPUTS_READY, backfill_policy=POLICY,
-                    pool=POOL, metadata={"partition_expr": "ds"}, check_specs=checks.specs(key(table), *checked),
+                    pool=POOL, metadata={"partition_expr": "ds"}, check_specs=[*checks.specs(key(table), *checked), *quality.specs(key(table))],
                     **kwargs)
 
 

@@ -91,6 +91,10 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         raise dg.Failure(f"{SCHEMA}.{labeled_table} partition {holdout_day} (the holdout) is missing or empty")
     if train.is_empty():
         raise dg.Failure(f"{SCHEMA}.{train_table} partition {day} is missing or empty")
+    # The IO manager reads without ORDER BY and DuckDB's parallel scan order varies: row order changes LightGBM's bins
+    # and float sums (log loss), so fix it for byte-identical re-runs.
+    train = train.sort("source_id", "destination_id", "label_ds")
+    holdout = holdout.sort("source_id", "destination_id")
     features = FEATURES if config.include_id_features else FEATURES[2:]
     eval_mask = train["if_eval"].to_numpy()
     if kind == "boosted_trees":

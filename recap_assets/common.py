@@ -5,7 +5,7 @@ import datetime as dt
 
 import dagster as dg
 
-from feedtrain import checks, daily
+from feedtrain import checks, daily, quality
 from feedtrain.checks import CheckDef
 
 from .resources import SCHEMA, SQL_DIR
@@ -36,14 +36,18 @@ def ensure_table(conn, table: str, staged: str) -> None:
 def for_asset(result: dg.AssetCheckResult, asset: dg.AssetKey) -> dg.AssetCheckResult:
     """A shared check result, addressed to one asset of a multi-asset."""
     return dg.AssetCheckResult(asset_key=asset, check_name=result.check_name, passed=result.passed,
-                               description=result.description, metadata=result.metadata)
+                               description=result.description, metadata=result.metadata, severity=result.severity)
 
 
-def commit(conn, tables: dict[str, str], day: dt.date, results=()) -> None:
+# Every Recap daily table is keyed by impression; position is decided after ranking, so its mean is not watched.
+IMPRESSION_CONTRACT = quality.Contract(("impression_id",), not_measured=("position",))
+
+
+def commit(conn, tables: dict[str, str], day: dt.date, results=()) -> dict[str, str]:
     """Replace day ``day`` of several tables (table -> staged relation) with their ledger rows in one transaction
     (``feedtrain/ledger.py``: a day may hold no rows, e.g. no new follows, and still be present), recording the
-    upstream versions that ``results``' upstream check read."""
-    conn.replace_days(day, tables, checks.input_versions(results))
+    upstream versions that ``results``' upstream check read. Returns each table's new content version."""
+    return conn.replace_days(day, tables, checks.input_versions(results))
 
 
 RAW_DAYS = checks.UPSTREAM_DAYS_PRESENT

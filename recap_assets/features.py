@@ -16,15 +16,15 @@ import polars as pl
 import pyarrow as pa
 from pydantic import Field
 
-from feedtrain import checks, daily, hashing
+from feedtrain import checks, daily, hashing, quality
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.checks import CheckDef
 from feedtrain.daily import span
 from feedtrain.partitions import window
 from feedtrain.warehouse import Warehouse, preview, stage
 
-from .common import EVERY_IMPRESSION, POLICY, POOL, RAW_DAYS, dep, ensure_table, every_impression, key, \
-    sql
+from .common import EVERY_IMPRESSION, IMPRESSION_CONTRACT, POLICY, POOL, RAW_DAYS, dep, ensure_table, \
+    every_impression, key, sql
 from .resources import SCHEMA
 from .windows import (
     RECAP_CANDIDATE_AGE_DAYS,
@@ -121,7 +121,8 @@ def stage_features(conn, day: dt.date, query: str | None = None) -> int:
                 dg.AssetDep(key("follows"), partition_mapping=window(-100_000, 0))],
           partitions_def=recap_feature_partitions, group_name="recap_features", kinds={"duckdb"},
           backfill_policy=POLICY, pool=POOL, metadata={"partition_expr": "ds"},
-          check_specs=checks.specs(key("impression_features"), RAW_DAYS, EVERY_IMPRESSION, POINT_IN_TIME))
+          check_specs=[*checks.specs(key("impression_features"), RAW_DAYS, EVERY_IMPRESSION, POINT_IN_TIME),
+                       *quality.specs(key("impression_features"))])
 def impression_features(context: dg.AssetExecutionContext, warehouse: Warehouse, config: FeaturesConfig):
     """Point-in-time features of every impression of day T (features.py): viewer, author and viewer x author
     aggregates over the 50 days before T, viewer counts over the 24 hours before the impression, the tweet's real-time
@@ -147,5 +148,5 @@ def impression_features(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      "point_in_time_rows_checked": pit.metadata["sampled_rows"].value,
                      "preview": preview(conn, f"SELECT impression_id, {', '.join(FEATURES[:12])} FROM {rel}")})
 
-        yield from daily.write_days(context, conn, SCHEMA, "impression_features", build)
+        yield from daily.write_days(context, conn, SCHEMA, "impression_features", build, IMPRESSION_CONTRACT)
 

@@ -6,14 +6,14 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from feedtrain import checks, daily
+from feedtrain import checks, daily, quality
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.checks import CheckDef
 from feedtrain.daily import span
 from feedtrain.warehouse import Warehouse, markdown_table, preview, stage
 
-from .common import EVERY_IMPRESSION, POLICY, POOL, RAW_DAYS, dep, ensure_table, every_impression, key, \
-    sql
+from .common import EVERY_IMPRESSION, IMPRESSION_CONTRACT, POLICY, POOL, RAW_DAYS, dep, ensure_table, \
+    every_impression, key, sql
 from .heads import HEADS, LABEL_COLUMNS
 from .resources import SCHEMA
 from .windows import RECAP_CANDIDATE_AGE_DAYS, RECAP_LABEL_DELAY_DAYS, recap_label_partitions
@@ -73,7 +73,7 @@ def positive_rates(conn, relation: str) -> tuple[dg.AssetCheckResult, pl.DataFra
           partitions_def=recap_label_partitions, group_name="recap_labels", kinds={"duckdb"}, backfill_policy=POLICY,
           pool=POOL, metadata={"partition_expr": "ds"},
           check_specs=checks.specs(key("impressions_labeled"), RAW_DAYS, EVERY_IMPRESSION, LABEL_CONSISTENCY,
-                                   POSITIVE_RATES))
+                                   POSITIVE_RATES) + quality.specs(key("impressions_labeled")))
 def impressions_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig):
     """One row per impression of day T with the ten 0/1 labels of docs/recap.md §3.1 (recap_assets/heads.py): engagements of
     the viewer on the tweet within the attribution window after the impression (docs/recap.md §3.4), read from T and T+1."""
@@ -95,5 +95,5 @@ def impressions_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      "positive_rates": dg.MetadataValue.md(markdown_table(table)),
                      "preview": preview(conn, f"FROM {rel}")})
 
-        yield from daily.write_days(context, conn, SCHEMA, "impressions_labeled", build)
+        yield from daily.write_days(context, conn, SCHEMA, "impressions_labeled", build, IMPRESSION_CONTRACT)
 

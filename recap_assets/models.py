@@ -97,7 +97,9 @@ def ranker_models(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
     with warehouse.connect() as conn:
         for day in partition_days(context):
             results = train_and_evaluate(context, conn, day, config)
-    yield from results
+            for r in results:  # each day's figures on that day's materialisation, not the last day's on all
+                context.add_asset_metadata(r.metadata, asset_key=r.asset_key, partition_key=day.isoformat())
+    yield from (dg.MaterializeResult(asset_key=r.asset_key) for r in results)
 
 
 def load_validation(conn, days: list[dt.date]) -> pl.DataFrame:

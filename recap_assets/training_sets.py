@@ -6,12 +6,13 @@ import polars as pl
 import pyarrow as pa
 from pydantic import Field
 
-from feedtrain import checks, downsampling, hashing
+from feedtrain import checks, downsampling, hashing, quality
+from feedtrain.daily import record_day, run_data_version
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.partitions import partition_days
 from feedtrain.warehouse import Warehouse, stage
 
-from .common import POLICY, POOL, commit, dep, ensure_table, for_asset, key
+from .common import IMPRESSION_CONTRACT, POLICY, POOL, commit, dep, ensure_table, for_asset, key
 from .features import FEATURES
 from .heads import HEADS, LABEL_COLUMNS, keep_rates
 from .resources import SCHEMA
@@ -57,13 +58,15 @@ def downsample(frame: pl.DataFrame, head: str, seed: int, neg_rate_scale: float)
                                     "with its features and that head's label, negatives downsampled at the docs/recap.md §3.5 "
                                     "rate scaled to the base rate, weight y/pos_rate + (1-y)/neg_rate.")
            for h in HEADS],
-    check_specs=[s for h in HEADS for s in checks.specs(key(train_table(h)), checks.UPSTREAM_DAYS_PRESENT)],
+    check_specs=[s for h in HEADS for s in [*checks.specs(key(train_table(h)), checks.UPSTREAM_DAYS_PRESENT),
+                                            *quality.specs(key(train_table(h)))]],
     partitions_def=recap_label_partitions, backfill_policy=POLICY, pool=POOL,
 )
 def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, config: DatasetConfig):
     """One training dataset per head, from the same labeled and featurised impressions, all heads of a day committed
     in one transaction."""
     meta: dict[str, dict] = {}
+    versions: dict[str, dict] = {h: {} for h in HEADS}
     results: list[dg.AssetCheckResult] = []
     with warehouse.connect() as conn:
         for day in partition_days(context):
@@ -84,6 +87,8 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
                 n = stage(conn, f"stage_{train_table(h)}", "SELECT * FROM head_rows")
                 ensure_table(conn, train_table(h), f"stage_{train_table(h)}")
                 staged[train_table(h)] = f"stage_{train_table(h)}"
+                results += [for_asset(r, key(train_table(h))) for r in quality.evaluate(
+                    conn, train_table(h), f"stage_{train_table(h)}", day, IMPRESSION_CONTRACT)]
                 positives = int(rows["label"].sum())
                 w = rows["weight"].to_numpy()
                 meta[h] = {"dagster/row_count": n, "positives": positives, "negatives": n - positives,
@@ -91,9 +96,13 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
                            "labeled_positive_rate": float(frame[head.column].mean()),
                            "reweighted_positive_rate": float((w * rows["label"].to_numpy()).sum() / w.sum()) if n else 0.0,
                            "kept_positive_share": positives / n if n else 0.0}
-            commit(conn, staged, day, [present])
+            yield from checks.gate(results, f"{SCHEMA}.train_* partition {day}")
+            committed = commit(conn, staged, day, [present])
+            for h in HEADS:
+                versions[h][day] = committed[train_table(h)]
+                record_day(context, key(train_table(h)), day, meta[h], versions[h][day])
             context.log.info(f"{SCHEMA}.train_* {day}: " + ", ".join(f"{h} {m['dagster/row_count']}" for h, m in meta.items()))
     for h in HEADS:
-        yield dg.MaterializeResult(asset_key=key(train_table(h)), metadata=meta[h],
+        yield dg.MaterializeResult(asset_key=key(train_table(h)), data_version=run_data_version(versions[h]),
                                    check_results=[r for r in results if r.asset_key == key(train_table(h))])
 

@@ -47,7 +47,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 # Recap models start 70 days after the events and end 2 days before today: 80 days leave 9.
 START_DAYS_AGO = {"realgraph_assets": 45, "recap_assets": 80}
 LOAD_TIMEOUT_S = 180
-SEED_TIMEOUT_S = 300
+SEED_TIMEOUT_S = 600  # the seed takes ~1 minute alone, several on a loaded 2-core machine
 
 TERMINAL_RUN_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
 TERMINAL_BACKFILL_STATUSES = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}

@@ -64,7 +64,8 @@ def materialize(home, keys: list[str], day: dt.date):
 
 
 def failed_checks(result) -> set[str]:
-    return {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    """The blocking checks that failed (quality warnings such as drift are not failures)."""
+    return {e.check_name for e in result.get_asset_check_evaluations() if not e.passed and e.severity.value == "ERROR"}
 
 
 def fingerprint(conn, table: str, day: dt.date):
@@ -150,7 +151,6 @@ def test_whole_location_materialises_one_model_day(built):
     lr = light_ranker.load(home / "models" / "recap" / "light_ranker" / "favorited" / MODEL_DAY.isoformat())
     _, valid_days = split_days(MODEL_DAY)
     assert lr.manifest["valid_days"] == [valid_days[0].isoformat(), valid_days[-1].isoformat()]
-    assert sum(timings.values()) < 150
 
 
 def test_models_train_only_on_days_before_validation(built):
@@ -436,3 +436,45 @@ def test_adding_a_head_is_one_entry_and_its_planted_probability(home):
         auc = conn.scalar("SELECT auc FROM model_evaluations WHERE ds = ? AND head = 'retweeted_or_replied' "
                           "AND model = 'boosted_trees'", [MODEL_DAY])
     assert auc is not None and auc > 0.6
+
+
+# -- consistency across assets (docs/consistency.md) ---------------------------------------------------------------------
+def test_blocked_features_make_the_training_sets_refuse_the_day(home):
+    """Impressions of D are re-delivered with shifted times: the labels commit from the new impressions while the
+    features are blocked (their users day is missing), so D's features were built from the old impressions. The
+    per-head training sets must refuse D, naming the stale day, instead of joining old features with new labels."""
+    with connect(home) as conn:
+        conn.execute("UPDATE impressions SET ts = ts + INTERVAL 7 MINUTE WHERE ds = ? AND hour(ts) BETWEEN 1 AND 22 "
+                     "AND impression_id % 3 = 0", [D])
+        redeliver(conn, "impressions", D)
+        conn.execute("DELETE FROM feedtrain_ledger WHERE table_name = 'users' AND ds = ?", [D])
+        before = {t: fingerprint(conn, t, D) for t in ("impression_features", "impressions_labeled", train_table("favorited"))}
+    assert materialize(home, ["impressions_labeled"], D).success  # labels and features differ in partitions: two runs
+    result = materialize(home, ["impression_features"], D)
+    assert not result.success and failed_checks(result) == {"upstream_days_present"}
+    with connect(home) as conn:
+        assert fingerprint(conn, "impressions_labeled", D) != before["impressions_labeled"]  # new labels committed
+        assert fingerprint(conn, "impression_features", D) == before["impression_features"]  # old features kept
+    result = materialize(home, [train_table(h) for h in HEADS], D)
+    assert not result.success
+    failures = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert {e.asset_key.path[-1] for e in failures} == {train_table(h) for h in HEADS}
+    assert all(f"impression_features {D} is stale: built from impressions {D}" in e.description for e in failures)
+    with connect(home) as conn:
+        assert fingerprint(conn, train_table("favorited"), D) == before[train_table("favorited")]
+
+
+def test_a_second_fresh_build_is_byte_identical(built, tmp_path, monkeypatch):
+    """The module's build and a second one in a fresh home, same world and config: identical tables (content hash of
+    every row, DOUBLEs by their bits), identical model files (so identical predictions and evaluations)."""
+    from digest import differences, file_digests, table_digests
+
+    second = tmp_path / "second"
+    monkeypatch.setenv("FEEDTRAIN_HOME", str(second))
+    report.build(second, "tiny", 11, MODEL_DAY, log=lambda *_: None)
+    first = built[0]
+    tables = [table_digests(h / "recap_warehouse.duckdb", "recap") for h in (first, second)]
+    files = [file_digests(h / "models") for h in (first, second)]
+    assert len(tables[0]) > 20 and len(files[0]) > 20
+    assert not differences(*tables), differences(*tables)
+    assert not differences(*files), differences(*files)

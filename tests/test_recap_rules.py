@@ -2,7 +2,6 @@
 weighted score, the metrics, the light ranker's persisted form, and the simulator's guarantees."""
 
 import datetime as dt
-import time
 
 import numpy as np
 import polars as pl
@@ -192,13 +191,6 @@ def test_a_day_is_a_pure_function_of_seed_and_day():
     w2.day(day - dt.timedelta(days=9))
     assert tables_equal(first, w2.day(day))
     assert not simulator.World("tiny", 4).day(day).impressions.equals(first.impressions)
-
-
-def test_tiny_day_is_fast():
-    w = simulator.World("tiny", 5)
-    started = time.perf_counter()
-    w.day(EVENTS_START + dt.timedelta(days=70))
-    assert time.perf_counter() - started < 0.5
 
 
 def test_impressions_show_recent_tweets_of_others_and_engagements_follow_them():

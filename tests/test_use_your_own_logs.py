@@ -2,18 +2,15 @@
 by `python -m feedtrain.export`, each location is pointed at it with environment variables only, and its assets run
 from those files through the door: Real Graph raw -> labels -> train -> a model; Recap raw -> labels and features."""
 
-import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from conftest import D, Harness
 from feedtrain import logsource
-from feedtrain.warehouse import io_manager
 
 
 def export(location: str, out, days: int, *extra: str) -> str:

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Iterator, Sequence
 
 import duckdb
-import numpy as np
 import polars as pl
 import pyarrow as pa
 from duckdb.sqltypes import BIGINT, DOUBLE, VARCHAR

@@ -63,7 +63,10 @@ pair_batch AS (  -- Real-Graph-style edge features (docs/realgraph.md §1.8, §2
     SELECT viewer_id, author_id,
            sum(n) AS va_engagements_50d, sum(n_favorite) AS va_favorite_50d, sum(n_negative) AS va_negative_50d,
            count(*) FILTER (WHERE ds >= $ds::DATE - $realgraph_days) AS va_engaged_days_31d,
-           sum(n * pow($decay, date_diff('day', ds, $ds::DATE) - 1)) AS va_decayed_engagements,
+           -- a DOUBLE sum's result depends on the order DuckDB's threads add the terms (1 ULP between runs):
+           -- each term rounded to 18 decimals and summed exactly as DECIMAL, so every run gives the same bits
+           sum((n * pow($decay, date_diff('day', ds, $ds::DATE) - 1))::DECIMAL(38, 18))::DOUBLE
+               AS va_decayed_engagements,
            min(date_diff('day', ds, $ds::DATE)) AS va_days_since_last_engagement
     FROM pair_days GROUP BY viewer_id, author_id
 ),
