@@ -17,7 +17,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from dagster_duckdb_polars import DuckDBPolarsIOManager
 from pydantic import Field
 
 from . import ledger
@@ -38,7 +37,7 @@ class Warehouse(dg.ConfigurableResource):
     creates the location's schema and tables if needed and makes that schema the default."""
 
     database: str = Field(description="Path of the DuckDB file.")
-    schema_name: str = Field(description="Schema holding this location's tables (and read by its IO manager).")
+    schema_name: str = Field(description="Schema holding this location's tables.")
     ddl_path: str = Field(description="SQL file with the CREATE TABLE IF NOT EXISTS statements of the schema.")
 
     @contextlib.contextmanager
@@ -50,11 +49,6 @@ class Warehouse(dg.ConfigurableResource):
             conn.execute(ledger.DDL)
             conn.execute(Path(self.ddl_path).read_text())
             yield DuckDBEngine(conn, self.schema_name)
-
-
-def io_manager(warehouse: Warehouse) -> DuckDBPolarsIOManager:
-    """Loads partitioned tables as polars frames for Python steps (model training) from the same file and schema."""
-    return DuckDBPolarsIOManager(database=warehouse.database, schema=warehouse.schema_name)
 
 
 def stage(conn: Engine, name: str, sql: str, params: dict | None = None) -> int:

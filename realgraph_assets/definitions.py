@@ -3,7 +3,7 @@
 import dagster as dg
 
 from feedtrain import automation
-from feedtrain.warehouse import io_manager
+from feedtrain.modelstore import ModelStore
 
 from . import candidates, champion, labeled_candidates, models, sources, training_sets
 from .resources import RealGraphSimulator, realgraph_warehouse
@@ -16,5 +16,5 @@ defs = dg.Definitions(
     executor=dg.in_process_executor,
     assets=dg.load_assets_from_modules([sources, candidates, labeled_candidates, training_sets, models, champion]),
     sensors=[automation.sensor("realgraph")],
-    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RealGraphSimulator()},
+    resources={"warehouse": warehouse, "model_store": ModelStore(location="realgraph"), "simulator": RealGraphSimulator()},
 )

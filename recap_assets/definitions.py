@@ -3,7 +3,7 @@
 import dagster as dg
 
 from feedtrain import automation
-from feedtrain.warehouse import io_manager
+from feedtrain.modelstore import ModelStore
 
 from .champion import champion
 from .features import impression_features
@@ -24,5 +24,5 @@ defs = dg.Definitions(
     executor=dg.in_process_executor,
     assets=[*ALL_ASSETS, champion],
     sensors=[automation.sensor("recap")],
-    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator()},
+    resources={"warehouse": warehouse, "model_store": ModelStore(location="recap"), "simulator": RecapSimulator()},
 )
