@@ -158,8 +158,7 @@ def train_and_evaluate(context, conn, store: ModelStore, day: dt.date,
     for h, head in HEADS.items():
         train = conn.polars(f"SELECT * FROM {train_table(h)} WHERE ds BETWEEN ? AND ? ORDER BY impression_id",
                             [train_days[0], train_days[-1]])
-        head_inputs = json.dumps(inputs_json({t: v for t, v in inputs.items() if t == train_table(h)
-                                              or not t.startswith("train_")}))
+        head_inputs = {t: v for t, v in inputs.items() if t == train_table(h) or not t.startswith("train_")}
         y_valid = valid[head.column].to_numpy()
         positives = int(train["label"].sum()) if train.height else 0
         negatives = train.height - positives
@@ -170,7 +169,7 @@ def train_and_evaluate(context, conn, store: ModelStore, day: dt.date,
                     f"(minimum {config.min_positives} each)")
         row = {"ds": day, "head": h, "valid_first": valid_days[0], "valid_last": valid_days[-1],
                "rows": len(y_valid), "positives": int(y_valid.sum()), "train_rows": train.height,
-               "artifact_sha256": None, "inputs": head_inputs}
+               "artifact_sha256": None, "inputs": json.dumps(inputs_json(head_inputs))}
         head_meta = {}
         for kind in MODEL_KINDS:
             path = store.path(store_name(kind, h), day)
@@ -193,7 +192,7 @@ def train_and_evaluate(context, conn, store: ModelStore, day: dt.date,
             fitted.manifest.update(head=h, label=head.label, ds=day.isoformat(), train_days=[d.isoformat() for d in (train_days[0], train_days[-1])],
                                    valid_days=[valid_days[0].isoformat(), valid_days[-1].isoformat()],
                                    keep_rates={"pos_rate": pos_rate, "neg_rate": neg_rate}, metrics=m,
-                                   **provenance(json.loads(head_inputs), config))
+                                   **provenance(head_inputs, config))
             artifacts.append(store.stage(store_name(kind, h), day, fitted.save))
             evaluations.append({**row, "model": kind, **m, "note": None, "artifact_sha256": artifacts[-1].sha256})
             head_meta[kind] = {**m, "train_rows": train.height, "train_positives": positives,
