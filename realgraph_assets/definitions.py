@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from feedtrain import automation
+from feedtrain import automation, logsource
 from feedtrain.modelstore import ModelStore
 from feedtrain.seed import Layer
 from feedtrain.settings import env, env_int
@@ -20,9 +20,10 @@ defs = dg.Definitions(
     # step would only add ~7 s of start-up to each: a 4-model run took 35 s that way and 4 s in process.
     executor=dg.in_process_executor,
     assets=dg.load_assets_from_modules([sources, candidates, labeled_candidates, training_sets, models, champion]),
-    sensors=[automation.sensor("realgraph")],
+    sensors=[automation.sensor("realgraph"), sources.new_log_days],
     resources={"warehouse": warehouse, "model_store": ModelStore(location="realgraph"), "simulator": RealGraphSimulator(
-        preset=env("FEEDTRAIN_WORLD", "default"), seed=env_int("FEEDTRAIN_REALGRAPH_SEED", 7))},
+        preset=env("FEEDTRAIN_WORLD", "default"), seed=env_int("FEEDTRAIN_REALGRAPH_SEED", 7)),
+               "log_source": logsource.log_source("realgraph")},
 )
 
 # The layers in dependency order with their partitions: what `python -m feedtrain.seed realgraph` fills (./run.sh).

@@ -1,29 +1,29 @@
-"""Raw logs: the embedded simulator writes one day of every raw Real Graph table in one step (docs/realgraph.md §2)."""
+"""Raw logs (docs/realgraph.md §2): every raw Real Graph table of a day, loaded in one step through the one door
+(``feedtrain/ingest.py``) from the location's log source: the embedded simulator (default) or a folder of files
+(``FEEDTRAIN_REALGRAPH_SOURCE=files``, ``FEEDTRAIN_REALGRAPH_FILES=/path``; README "Use your own logs")."""
+
+import datetime as dt
 
 import dagster as dg
+import pyarrow as pa
 
+from feedtrain import logsource
 from feedtrain.automation import LANDS_DAILY, OWNERS
-from feedtrain.partitions import partition_days
-from feedtrain.warehouse import Warehouse, replace_partitions, stage
+from feedtrain.warehouse import Warehouse
 
+from .contract import CONTRACT
 from .location import POLICY, POOL, key, label_bits_table
 from .resources import RealGraphSimulator
+from .simulator import World
 from .windows import events_partitions
 
-RAW_TABLES = {
-    "interaction_graph_labels_daily": "Per pair and day, the set of interaction types A did toward B (docs/realgraph.md §2.1).",
-    "interaction_graph_agg_negative_edge_snapshot": "Negative edges (block, mute, report, recent unfollow) as of the day (docs/realgraph.md §2.2).",
-    "valid_user_follows": "Follow edges A->B as of the day (docs/realgraph.md §2.3).",
-    "public_tweets": "Public tweets posted that day (docs/realgraph.md §2.3).",
-    "planted_interaction_probability": "Simulator only: the planted probability of an interaction of each live tie that day (the oracle).",
-}
-RAW_SQL = {  # how each simulated Arrow table becomes its raw table (adds ds, label names, dateHour)
+RAW_SQL = {  # how each simulated Arrow table becomes its raw table (label names instead of the bitmask, dateHour)
     "interaction_graph_labels_daily": """
         SELECT d.source_id, d.destination_id, list(b.name ORDER BY b.bit) AS labels,
                $ds::TIMESTAMP AS dateHour, $ds::DATE AS ds
         FROM sim d JOIN label_bits b ON d.label_mask & b.bit <> 0 GROUP BY d.source_id, d.destination_id""",
     "interaction_graph_agg_negative_edge_snapshot": """
-        SELECT source_id, destination_id, 0.0 AS weight, negative_type, age_days,
+        SELECT source_id, destination_id, 0.0::DOUBLE AS weight, negative_type, age_days,
                $ds::TIMESTAMP AS dateHour, $ds::DATE AS ds FROM sim""",
     "valid_user_follows": "SELECT source_id, destination_id, $ds::DATE AS ds FROM sim",
     "public_tweets": "SELECT user_id, tweet_id, ts, $ds::DATE AS ds FROM sim",
@@ -33,26 +33,31 @@ SIM_FIELD = {"interaction_graph_labels_daily": "labels", "interaction_graph_agg_
              "valid_user_follows": "follows", "public_tweets": "tweets", "planted_interaction_probability": "planted_probability"}
 
 
+def simulated_day(conn, world: World, day: dt.date) -> dict[str, pa.Table]:
+    """One simulated day of every raw table, shaped exactly as the files of a real delivery."""
+    label_bits_table(conn)
+    sim = world.day(day)
+    out = {}
+    for table, query in RAW_SQL.items():
+        conn.register("sim", getattr(sim, SIM_FIELD[table]))
+        out[table] = conn.arrow(query, {"ds": day})
+    return out
+
+
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key(t), description=d, group_name="realgraph_sources", kinds={"duckdb"}, owners=OWNERS,
-                        automation_condition=LANDS_DAILY,
-                        metadata={"partition_expr": "ds"}) for t, d in RAW_TABLES.items()],
+    specs=[dg.AssetSpec(key(t.name), description=t.description, group_name="realgraph_sources", kinds={"duckdb"},
+                        owners=OWNERS, automation_condition=LANDS_DAILY, metadata={"partition_expr": "ds"})
+           for t in CONTRACT.tables],
     partitions_def=events_partitions, backfill_policy=POLICY, pool=POOL,
 )
-def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simulator: RealGraphSimulator):
-    """The embedded default data source: one simulated day of every raw Real Graph log, all tables of a day in one
-    transaction."""
-    world = simulator.world()
-    counts: dict[str, list[int]] = {t: [] for t in RAW_TABLES}
+def raw_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simulator: RealGraphSimulator,
+             log_source: logsource.LogSource):
+    """One day of every raw Real Graph log from the log source, validated against the input contract
+    (docs/input_contract.md) and committed with all tables of the day in one transaction."""
     with warehouse.connect() as conn:
-        label_bits_table(conn)
-        for day in partition_days(context):
-            sim = world.day(day)
-            for table in RAW_TABLES:
-                conn.register("sim", getattr(sim, SIM_FIELD[table]))
-                counts[table].append(stage(conn, f"stage_{table}", RAW_SQL[table], {"ds": day}))
-            replace_partitions(conn, day, {table: f"stage_{table}" for table in RAW_TABLES})
-            context.log.info(f"simulated {day}: {sim.labels.num_rows} interacting pairs")
-    for table, n in counts.items():
-        yield dg.MaterializeResult(asset_key=key(table), metadata={
-            "dagster/row_count": n[-1], "world": f"{simulator.preset} (seed {simulator.seed})", "rows_per_day": n})
+        yield from logsource.raw_logs(context, conn, CONTRACT, log_source,
+                                      lambda day: simulated_day(conn, simulator.world(), day), key,
+                                      f"simulator: {simulator.preset} world (seed {simulator.seed})")
+
+
+new_log_days = logsource.new_days_sensor("realgraph", CONTRACT, [key(t.name) for t in CONTRACT.tables])

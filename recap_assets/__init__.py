@@ -2,7 +2,7 @@
 
 One module per layer, each its own asset group (windows.py holds every layer's daily partitions):
 
-sources.py        simulated_logs: users, follows, tweets, impressions, engagements, planted_engagement_probability
+sources.py        raw_logs: users, follows, tweets, impressions, engagements, planted_engagement_probability
 labels.py         impressions_labeled (ten 0/1 labels per impression, engagements attributed within a window, T and T+1)
 features.py       impression_features (point-in-time: only events strictly before each impression)
 training_sets.py  training_datasets: train_<head> x 10 (per-head negative downsampling, docs/recap.md §3.5 weights)

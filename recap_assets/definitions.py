@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from feedtrain import automation
+from feedtrain import automation, logsource
 from feedtrain.modelstore import ModelStore
 from feedtrain.seed import Layer
 from feedtrain.settings import env, env_int
@@ -13,12 +13,12 @@ from .features import impression_features
 from .labels import impressions_labeled
 from .models import ranker_models
 from .resources import SCHEMA, RecapSimulator, recap_warehouse
-from .sources import simulated_logs
+from .sources import new_log_days, raw_logs
 from .training_sets import training_datasets
 from .windows import recap_events_partitions, recap_feature_partitions, recap_label_partitions, recap_model_partitions
 
 # The daily-partitioned assets, layer by layer (champion, unpartitioned, decides over all model days).
-ALL_ASSETS = [simulated_logs, impressions_labeled, impression_features, training_datasets, ranker_models]
+ALL_ASSETS = [raw_logs, impressions_labeled, impression_features, training_datasets, ranker_models]
 
 warehouse = recap_warehouse(home_dir=env("FEEDTRAIN_HOME", str(home())))
 
@@ -27,9 +27,10 @@ defs = dg.Definitions(
     # step would only add ~7 s of start-up to each: a 4-model run took 35 s that way and 4 s in process.
     executor=dg.in_process_executor,
     assets=[*ALL_ASSETS, champion],
-    sensors=[automation.sensor("recap")],
+    sensors=[automation.sensor("recap"), new_log_days],
     resources={"warehouse": warehouse, "model_store": ModelStore(location="recap"), "simulator": RecapSimulator(
-        preset=env("FEEDTRAIN_RECAP_WORLD", "tiny"), seed=env_int("FEEDTRAIN_RECAP_SEED", 11))},
+        preset=env("FEEDTRAIN_RECAP_WORLD", "tiny"), seed=env_int("FEEDTRAIN_RECAP_SEED", 11)),
+               "log_source": logsource.log_source("recap")},
 )
 
 # The layers in dependency order with their partitions: what `python -m feedtrain.seed recap` fills (./run.sh). Assets

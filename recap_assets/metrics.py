@@ -33,6 +33,12 @@ def auc(y: np.ndarray, score: np.ndarray) -> float | None:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def ranking_groups(rows: pl.DataFrame) -> np.ndarray:
+    """One ranking per (viewer_id, ds), numbered 1, 2, ... without id arithmetic: ids are any BIGINT, so a formula
+    like viewer_id * 100000 + day overflows and merges different viewers' rankings."""
+    return rows.select(pl.struct("viewer_id", "ds").rank("dense")).to_series().to_numpy()
+
+
 def ndcg_at_k(group: np.ndarray, relevance: np.ndarray, score: np.ndarray, k: int = 10,
               tiebreak: np.ndarray | None = None) -> tuple[float | None, int]:
     """Mean NDCG@k over groups (rankings), and the number of groups with a non-zero ideal DCG.

@@ -240,7 +240,7 @@ def ranking_rows(valid: pl.DataFrame, predictions: dict, has_oracle: bool, day: 
     """NDCG@10 of each ranker per (viewer, day) against the planted utility (simulator only)."""
     if not has_oracle:
         return []
-    group = valid["viewer_id"].to_numpy() * 100_000 + (valid["ds"].cast(pl.Int32).to_numpy())
+    group = metrics.ranking_groups(valid)
     ids = pa.array(valid["impression_id"].to_numpy())
     scores = {}
     for version in ("v1", "v2"):

@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from feedtrain.logsource import LogSource
 from feedtrain.warehouse import markdown_table
 
 from .windows import (
@@ -76,7 +77,7 @@ def resources(home: Path, preset: str, seed: int) -> dict:
 
     return {"warehouse": recap_warehouse(str(home / "recap_warehouse.duckdb")),
             "model_store": ModelStore(location="recap", root=str(home / "models")),
-            "simulator": RecapSimulator(preset=preset, seed=seed)}
+            "simulator": RecapSimulator(preset=preset, seed=seed), "log_source": LogSource()}
 
 
 def build(home: Path, preset: str, seed: int = 11, model_day: dt.date | None = None, run_config: dict | None = None,

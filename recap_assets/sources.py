@@ -1,28 +1,33 @@
-"""Layer 1, recap_sources: the raw logs. The embedded simulator writes one day of every raw table in one step."""
+"""Layer 1, recap_sources: the raw logs. Every raw table of a day is loaded in one step through the one door
+(``feedtrain/ingest.py``) from the location's log source: the embedded simulator (default) or a folder of files
+(``FEEDTRAIN_RECAP_SOURCE=files``, ``FEEDTRAIN_RECAP_FILES=/path``; README "Use your own logs")."""
+
+import datetime as dt
 
 import dagster as dg
+import pyarrow as pa
 
+from feedtrain import logsource
 from feedtrain.automation import LANDS_DAILY, OWNERS
-from feedtrain.partitions import partition_days
-from feedtrain.warehouse import Warehouse, stage
+from feedtrain.warehouse import Warehouse
 
-from .common import POLICY, POOL, commit, ensure_table, key
+from .common import POLICY, POOL, key
+from .contract import CONTRACT
 from .resources import RecapSimulator
+from .simulator import World
 from .windows import recap_events_partitions
 
-RAW_TABLES = {
-    "users": "Users as of 00:00 of the day: account creation time, verified flag.",
-    "follows": "Follow edges made that day, with their time (the first day also holds the graph from before it).",
-    "tweets": "Tweets posted that day with their content flags and text quality.",
-    "impressions": "Tweets shown on the home timeline that day: viewer, tweet, author, time, position.",
-    "engagements": "Engagements that happened that day (docs/recap.md §3.1 actions and clicks); an engagement after midnight "
-                   "with an impression of the day before is in this day's partition.",
-    "planted_engagement_probability": "Simulator only: each impression's planted probability of every head's label "
-                                      "(the oracle) and its planted utility (v1-weighted sum), the NDCG relevance.",
-}
+RAW_TABLES = {t.name: t.description for t in CONTRACT.tables}
+SIM_FIELD = {"planted_engagement_probability": "planted"}
 
 
-# simulated_logs builds one asset per RAW_TABLES entry: recap/users, recap/follows, recap/tweets, recap/impressions,
+def simulated_day(world: World, day: dt.date) -> dict[str, pa.Table]:
+    """One simulated day of every raw table, shaped exactly as the files of a real delivery (ds from the partition)."""
+    sim = world.day(day)
+    return {t: getattr(sim, SIM_FIELD.get(t, t)) for t in RAW_TABLES}
+
+
+# raw_logs builds one asset per raw table: recap/users, recap/follows, recap/tweets, recap/impressions,
 # recap/engagements, recap/planted_engagement_probability.
 @dg.multi_asset(
     specs=[dg.AssetSpec(key(t), description=d, group_name="recap_sources", kinds={"duckdb"}, owners=OWNERS,
@@ -30,23 +35,14 @@ RAW_TABLES = {
                         metadata={"partition_expr": "ds"}) for t, d in RAW_TABLES.items()],
     partitions_def=recap_events_partitions, backfill_policy=POLICY, pool=POOL,
 )
-def simulated_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simulator: RecapSimulator):
-    """The embedded default data source: one simulated day of every raw Recap log, all tables of a day replaced in one
-    transaction."""
-    world = simulator.world()
-    counts: dict[str, list[int]] = {t: [] for t in RAW_TABLES}
-    field = {"planted_engagement_probability": "planted"}
+def raw_logs(context: dg.AssetExecutionContext, warehouse: Warehouse, simulator: RecapSimulator,
+             log_source: logsource.LogSource):
+    """One day of every raw Recap log from the log source, validated against the input contract
+    (docs/input_contract.md) and committed with all tables of the day in one transaction."""
     with warehouse.connect() as conn:
-        for day in partition_days(context):
-            sim = world.day(day)
-            for table in RAW_TABLES:
-                conn.register("sim", getattr(sim, field.get(table, table)))
-                counts[table].append(stage(conn, f"stage_{table}", "SELECT *, $ds::DATE AS ds FROM sim", {"ds": day}))
-                ensure_table(conn, table, f"stage_{table}")
-            commit(conn, {t: f"stage_{t}" for t in RAW_TABLES}, day)
-            context.log.info(f"simulated {day}: {sim.impressions.num_rows} impressions, "
-                             f"{sim.engagements.num_rows} engagements")
-    for table, n in counts.items():
-        yield dg.MaterializeResult(asset_key=key(table), metadata={
-            "dagster/row_count": n[-1], "world": f"{simulator.preset} (seed {simulator.seed})", "rows_per_day": n})
+        yield from logsource.raw_logs(context, conn, CONTRACT, log_source,
+                                      lambda day: simulated_day(simulator.world(), day), key,
+                                      f"simulator: {simulator.preset} world (seed {simulator.seed})")
 
+
+new_log_days = logsource.new_days_sensor("recap", CONTRACT, [key(t) for t in RAW_TABLES])

@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from feedtrain.driver import materialize_days
+from feedtrain.logsource import LogSource
 from feedtrain.partitions import EVENTS_START
 from feedtrain.modelstore import ModelStore
 from feedtrain.warehouse import Warehouse
@@ -62,4 +63,4 @@ def realgraph(feedtrain_home):
     from realgraph_assets.resources import SQL_DIR, RealGraphSimulator
 
     return Harness(feedtrain_home, defs, "realgraph", str(SQL_DIR / "schema.sql"),
-                   {"simulator": RealGraphSimulator(preset="tiny", seed=7)})
+                   {"simulator": RealGraphSimulator(preset="tiny", seed=7), "log_source": LogSource()})

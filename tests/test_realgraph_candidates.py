@@ -1,7 +1,10 @@
-"""candidates (docs/realgraph.md §1.3, §1.8): 31-day window [T-30, T], ten features, negative edges removed, RANK top-K."""
+"""candidates (docs/realgraph.md §1.3, §1.8): 31-day window [T-30, T], ten features, negative edges removed, top-K per source."""
 
+import numpy as np
+import pyarrow as pa
 
 from conftest import D
+from feedtrain import hashing
 from realgraph_world import write_raw
 
 T = D(31)
@@ -54,14 +57,32 @@ def test_negative_edges_never_candidates(realgraph):
     assert (1, 3) in c  # the mute comes after T: the snapshot of T does not know it yet
 
 
-def test_top_k_uses_rank_so_ties_are_kept(realgraph):
+def _fingerprint_order(source: int, destinations) -> list[int]:
+    """Destinations in the tie-break order of candidates.sql: FARM_FINGERPRINT('<src>_<dst>'), then the id."""
+    fps = hashing.fingerprint64(pa.array([f"{source}_{d}" for d in destinations]))
+    return [d for _, d in sorted(zip(fps.astype(np.int64).tolist(), destinations))]
+
+
+def test_top_k_cap_holds_with_a_deterministic_tie_break(realgraph):
+    """The SPEC's RANK() keeps ties (1, 2, 2 with K = 2 keeps three); ROW_NUMBER with the pair's fingerprint as
+    tie-break keeps exactly K, the same ones on every run."""
     interactions = [(D(d), 10, 11, ["num_favorites"]) for d in (5, 6, 7)]
     interactions += [(D(d), 10, 12, ["num_favorites"]) for d in (5, 6)]
     interactions += [(D(d), 10, 13, ["num_favorites"]) for d in (8, 9)]
     interactions += [(D(5), 10, 14, ["num_favorites"])]
     c = build_candidates(realgraph, {"max_candidates_per_source": 2}, interactions=interactions)
     kept = {dst: c[(10, dst)]["rn"] for (src, dst) in c if src == 10}
-    assert kept == {11: 1, 12: 2, 13: 2}  # RANK 1, 2, 2 keeps both tied rows; 14 (rank 4) goes
+    assert kept == {11: 1, _fingerprint_order(10, [12, 13])[0]: 2}
+
+
+def test_a_source_with_far_more_tied_destinations_than_the_cap_and_ids_near_the_bigint_limit(realgraph):
+    top = 2**63 - 1
+    source, destinations = top, [top - 1 - i for i in range(60)]
+    interactions = [(D(5), source, d, ["num_favorites"]) for d in destinations]  # all tied
+    c = build_candidates(realgraph, {"max_candidates_per_source": 25}, interactions=interactions)
+    kept = {dst: r["rn"] for (src, dst), r in c.items() if src == source}
+    assert len(kept) == 25 and sorted(kept.values()) == list(range(1, 26))
+    assert kept == {d: i + 1 for i, d in enumerate(_fingerprint_order(source, destinations)[:25])}
 
 
 def test_rerunning_a_day_replaces_it(realgraph):

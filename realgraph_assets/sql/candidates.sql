@@ -1,7 +1,10 @@
 -- docs/realgraph.md §1.3 (check_candidates_exist.sql): every pair that interacted on a day of [T-30, T] or is a tweeting follow
 -- edge of T, minus the negative edges of T's snapshot, with the ten features of docs/realgraph.md §1.8, keeping the top
--- $max_candidates_per_source per source by RANK over (num_days, num_tweets) descending: ties are kept, so a source
--- can exceed the limit, as in the source.
+-- $max_candidates_per_source per source by (num_days, num_tweets) descending.
+-- The source's SQL uses RANK(), which keeps every tie: one source with 50,000 destinations all tied at rank 1 kept all
+-- of them and became most of a day's rows. Here ROW_NUMBER() breaks ties by FARM_FINGERPRINT of the pair (then the
+-- destination id), so the cap holds and the kept set is deterministic; it equals RANK()'s set whenever no tie crosses
+-- the cap, and rn equals RANK() whenever there are no ties.
 WITH window_interactions AS (
     SELECT source_id, destination_id,
            count(*) AS num_days,  -- one row per pair and day: COUNT(DISTINCT dateHour)
@@ -37,7 +40,8 @@ allowed AS (
     ANTI JOIN (SELECT source_id, destination_id FROM interaction_graph_agg_negative_edge_snapshot WHERE ds = $ds) n
         ON n.source_id = p.source_id AND n.destination_id = p.destination_id
 )
-SELECT rank() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC) AS rn,
+SELECT row_number() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC,
+                          farm_fingerprint(source_id::VARCHAR || '_' || destination_id::VARCHAR), destination_id) AS rn,
        source_id, destination_id, num_days, num_tweets, days_since_last_interaction, label_types,
        num_follows, num_favorites, num_tweet_clicks, num_profile_views, $ds::DATE AS ds
 FROM allowed

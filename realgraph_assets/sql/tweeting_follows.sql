@@ -1,5 +1,7 @@
 -- docs/realgraph.md §2.3 (follow_graph_features.sql): follow edges A->B of day T with B's public tweet count over [T-3, T],
--- top $max_follows_per_source per source by tweet count (ROW_NUMBER; ties broken by destination_id for determinism).
+-- top $max_follows_per_source per source by tweet count (ROW_NUMBER as in the source; the source leaves ties in an
+-- arbitrary order, here they are broken by FARM_FINGERPRINT of the pair, then destination_id: deterministic, and not
+-- biased toward low ids).
 WITH tweet_counts AS (
     SELECT user_id, count(*) AS num_tweets
     FROM public_tweets
@@ -7,7 +9,8 @@ WITH tweet_counts AS (
     GROUP BY user_id
 )
 SELECT f.source_id, f.destination_id, coalesce(t.num_tweets, 0) AS num_tweets,
-       row_number() OVER (PARTITION BY f.source_id ORDER BY coalesce(t.num_tweets, 0) DESC, f.destination_id) AS rn,
+       row_number() OVER (PARTITION BY f.source_id ORDER BY coalesce(t.num_tweets, 0) DESC,
+                          farm_fingerprint(f.source_id::VARCHAR || '_' || f.destination_id::VARCHAR), f.destination_id) AS rn,
        $ds::DATE AS ds
 FROM valid_user_follows f LEFT JOIN tweet_counts t ON t.user_id = f.destination_id
 WHERE f.ds = $ds
