@@ -19,11 +19,14 @@ import pytest
 from conftest import D, Harness
 from feedtrain import ledger, training
 from feedtrain.engine.base import Engine
+from feedtrain.logsource import LogSource
 from feedtrain.modelstore import ModelStore, tree_sha256
+from realgraph_assets.resources import RealGraphSimulator
 from test_realgraph_pipeline import SAMPLE_ALL
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = (D(36), D(37))
+RESOURCES = {"simulator": RealGraphSimulator(preset="tiny", seed=7), "log_source": LogSource()}
 CHANGED = {"boosted_trees": {"boosted_trees": {"n_estimators": 7}}}  # a different model: different files
 
 
@@ -88,7 +91,7 @@ def built(tmp_path_factory):
     from realgraph_assets.resources import SQL_DIR, RealGraphSimulator
 
     home = tmp_path_factory.mktemp("realgraph_models")
-    h = Harness(home, defs, "realgraph", str(SQL_DIR / "schema.sql"), {"simulator": RealGraphSimulator(preset="tiny", seed=7)})
+    h = Harness(home, defs, "realgraph", str(SQL_DIR / "schema.sql"), RESOURCES)
     h.materialize(["group:realgraph_sources", "interaction_days"], D(0), D(39))
     h.materialize(["tweeting_follows"], D(3), D(39))
     h.materialize(["candidates", "candidates_sampled"], D(30), D(39), config=SAMPLE_ALL)
@@ -105,7 +108,7 @@ def world(built, tmp_path, monkeypatch):
     home = tmp_path / "home"
     shutil.copytree(built, home, symlinks=True)
     monkeypatch.setenv("FEEDTRAIN_HOME", str(home))
-    return Harness(home, defs, "realgraph", str(SQL_DIR / "schema.sql"), {"simulator": RealGraphSimulator(preset="tiny", seed=7)})
+    return Harness(home, defs, "realgraph", str(SQL_DIR / "schema.sql"), RESOURCES)
 
 
 def evaluations(h, model="boosted_trees"):
@@ -214,6 +217,7 @@ import sys, time
 from pathlib import Path
 sys.path[:0] = [{root!r}, {tests!r}]
 from conftest import Harness
+from feedtrain.logsource import LogSource
 from feedtrain.modelstore import ModelStore
 from realgraph_assets.definitions import defs
 from realgraph_assets.resources import SQL_DIR, RealGraphSimulator
@@ -224,7 +228,7 @@ def stop_here(self, artifact):  # the evaluation rows are committed; the files a
     time.sleep(600)
 
 ModelStore._move_into_place = stop_here
-h = Harness(Path({home!r}), defs, "realgraph", str(SQL_DIR / "schema.sql"), {{"simulator": RealGraphSimulator(preset="tiny", seed=7)}})
+h = Harness(Path({home!r}), defs, "realgraph", str(SQL_DIR / "schema.sql"), {{"simulator": RealGraphSimulator(preset="tiny", seed=7), "log_source": LogSource()}})
 h.materialize(["boosted_trees"], dt.date.fromisoformat({day!r}), config={config!r})
 """
 
