@@ -4,8 +4,8 @@
     python -m feedtrain.seed realgraph recap      # record the runs in the Dagster instance of $DAGSTER_HOME
 
 Each location lists its layers in dependency order (``LAYERS`` in its definitions module): the asset names or groups,
-their partitions, and whether a range is one run (warehouse assets: a single-run backfill) or one run per day (assets
-that load a day through the IO manager). Unpartitioned assets (the champions) are materialised last. Re-seeding
+their partitions, and whether a range is one run (every asset today: a single-run backfill) or one run per day (an
+asset that can take only one day per run). Unpartitioned assets (the champions) are materialised last. Re-seeding
 replaces every day with the same data (the simulators are deterministic).
 """
 

@@ -6,7 +6,6 @@ metrics) and, for boosted trees, LightGBM's own text model: readable, diffable a
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +119,7 @@ def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTree
     manifest = {"format_version": FORMAT_VERSION, "kind": "boosted_trees", "features": features, "params": params,
                 "best_iteration": booster.best_iteration or booster.current_iteration(),
                 "trained_rows": int((~eval_mask).sum()), "eval_rows": int(eval_mask.sum()),
-                "feature_importance_gain": importance, "created_at": dt.datetime.now(dt.UTC).isoformat()}
+                "feature_importance_gain": importance}
     return Model("boosted_trees", features, manifest, booster)
 
 
@@ -133,7 +132,7 @@ def fit_light_ranker(train: pl.DataFrame, features: list[str], eval_mask: np.nda
     manifest = {"format_version": FORMAT_VERSION, "kind": "light_ranker", "features": features,
                 "normaliser": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
                 "coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]), "C": c,
-                "trained_rows": int((~eval_mask).sum()), "created_at": dt.datetime.now(dt.UTC).isoformat()}
+                "trained_rows": int((~eval_mask).sum())}
     return Model("light_ranker", features, manifest)
 
 

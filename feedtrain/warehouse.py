@@ -19,7 +19,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
-from dagster_duckdb_polars import DuckDBPolarsIOManager
 from pydantic import Field
 
 from . import ledger
@@ -96,13 +95,6 @@ class Warehouse(dg.ConfigurableResource):
             conn.execute(ledger.DDL)
             conn.execute(ddl)
             yield DuckDBEngine(conn, self.schema_name)
-
-
-def io_manager(warehouse: Warehouse) -> DuckDBPolarsIOManager:
-    """Loads partitioned tables as polars frames for Python steps (model training) from the same file and schema."""
-    # Built with the definitions, so its path is resolved at import (FEEDTRAIN_HOME), unlike the warehouse's.
-    database = warehouse.database or database_path(warehouse.schema_name)
-    return DuckDBPolarsIOManager(database=database, schema=warehouse.schema_name)
 
 
 def stage(conn: Engine, name: str, sql: str, params: dict | None = None) -> int:

@@ -5,6 +5,8 @@ challenger) and the current champion are both scored on the challenger's holdout
 and the challenger is promoted iff its AUC is at least the champion's minus ``max_auc_drop``.  The whole chain is
 recomputed on every run, so a retrained day or a changed margin gives a consistent history; the decisions go to
 ``champion_decisions`` and the champion's day to ``models/realgraph/<model>/CHAMPION`` for a serving system to read.
+A model day whose files on disk are not the ones its evaluation recorded (``ModelStore.verify``: a crash between the
+evaluation's commit and the files' rename) is never compared: it is recorded as not promoted, naming what to re-run.
 """
 
 import dagster as dg
@@ -13,11 +15,12 @@ from pydantic import Field
 
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
+from feedtrain.modelstore import ModelStore
 from feedtrain.warehouse import Warehouse, markdown_table
 
 from .labels import VARIANTS
 from .location import POOL, key
-from .models import MODEL_KINDS, model_dir
+from .models import MODEL_KINDS
 from .resources import SCHEMA
 
 
@@ -26,24 +29,26 @@ class ChampionConfig(dg.Config):
                                                    "AUC on the same holdout minus this margin.")
 
 
-def decide(conn, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
+def decide(conn, store: ModelStore, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
     suffix = VARIANTS[variant][0]
-    days = conn.rows("SELECT ds, holdout_ds, auc FROM model_evaluations WHERE variant = ? AND model = ? ORDER BY ds",
-                     [variant, kind])
+    name = kind + suffix  # the model asset's name, and its directory in the store
+    days = conn.rows("SELECT ds, holdout_ds, auc, artifact_sha256 FROM model_evaluations WHERE variant = ? AND model = ? "
+                     "ORDER BY ds", [variant, kind])
     decisions, champion = [], None  # champion: (day, Model)
-    for day, holdout_day, auc in days:
-        path = model_dir(kind, suffix) / day.isoformat()
+    for day, holdout_day, auc, sha256 in days:
         row = {"variant": variant, "model": kind, "ds": day, "holdout_ds": holdout_day, "challenger_auc": auc,
                "champion_ds": champion[0] if champion else None, "champion_auc": None, "max_auc_drop": max_auc_drop}
-        if not (path / "manifest.json").exists():
-            decisions.append({**row, "promoted": False, "reason": f"model files missing at {path}"})
+        problem = store.verify(name, day, sha256)
+        if problem:
+            decisions.append({**row, "promoted": False, "reason": f"{problem}: re-run {name} for {day}"})
             continue
-        challenger = training.load_model(path)
+        challenger = training.load_model(store.path(name, day))
         if champion is None:
             decisions.append({**row, "promoted": True, "reason": "first model"})
             champion = (day, challenger)
             continue
-        holdout = conn.polars(f"SELECT * FROM labeled_candidates{suffix} WHERE ds = ?", [holdout_day])
+        holdout = conn.polars(f"SELECT * FROM labeled_candidates{suffix} WHERE ds = ? ORDER BY source_id, destination_id",
+                              [holdout_day])
         champ_auc = training.evaluate(holdout["label"].to_numpy(), champion[1].predict(holdout))["auc"]
         promoted = auc is not None and champ_auc is not None and auc >= champ_auc - max_auc_drop
         reason = (f"AUC {auc:.4f} vs champion {champ_auc:.4f} on {holdout_day}: "
@@ -52,7 +57,7 @@ def decide(conn, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
         if promoted:
             champion = (day, challenger)
     if champion:
-        (model_dir(kind, suffix) / "CHAMPION").write_text(champion[0].isoformat() + "\n")
+        store.write_pointer(name, "CHAMPION", champion[0].isoformat() + "\n")
     return pl.DataFrame(decisions, schema_overrides={"champion_auc": pl.Float64, "challenger_auc": pl.Float64,
                                                      "champion_ds": pl.Date})
 
@@ -70,25 +75,26 @@ def champion_asset(variant: str):
 
 
 @champion_asset("prod")
-def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
-    return promote(warehouse, config, "prod")
+def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ChampionConfig):
+    return promote(warehouse, model_store, config, "prod")
 
 
 @champion_asset("prod_explicit")
-def champion_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
-    return promote(warehouse, config, "prod_explicit")
+def champion_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore,
+                      config: ChampionConfig):
+    return promote(warehouse, model_store, config, "prod_explicit")
 
 
-def promote(warehouse: Warehouse, config: ChampionConfig, variant: str) -> dg.MaterializeResult:
+def promote(warehouse: Warehouse, store: ModelStore, config: ChampionConfig, variant: str) -> dg.MaterializeResult:
     """Replay every model kind's promotion chain of ``variant``, store the decisions, write each CHAMPION pointer."""
     suffix = VARIANTS[variant][0]
     with warehouse.connect() as conn:
-        decisions = pl.concat([decide(conn, variant, kind, config.max_auc_drop) for kind in MODEL_KINDS],
-                              how="vertical_relaxed")
-        if decisions.is_empty():
+        per_kind = [decide(conn, store, variant, kind, config.max_auc_drop) for kind in MODEL_KINDS]
+        if not any(d.height for d in per_kind):
             raise dg.Failure(f"no {variant} models have been trained yet")
+        decisions = pl.concat([d for d in per_kind if d.height], how="vertical_relaxed")
         conn.register("decisions", decisions.to_arrow())
-        conn.replace_rows("champion_decisions", "decisions", ["variant"])  # this variant's decisions, all replaced
+        conn.replace_rows("champion_decisions", "decisions", ["variant"])
     metadata = {}
     for kind in MODEL_KINDS:
         promoted = decisions.filter((pl.col("model") == kind) & pl.col("promoted"))
@@ -96,7 +102,7 @@ def promote(warehouse: Warehouse, config: ChampionConfig, variant: str) -> dg.Ma
             last = promoted.row(-1, named=True)
             metadata[f"{kind}_champion_day"] = last["ds"].isoformat()
             metadata[f"{kind}_champion_auc"] = last["challenger_auc"]
-            metadata[f"{kind}_champion_path"] = dg.MetadataValue.path(str(model_dir(kind, suffix) / last["ds"].isoformat()))
+            metadata[f"{kind}_champion_path"] = dg.MetadataValue.path(str(store.path(kind + suffix, last["ds"])))
     metadata["decisions"] = dg.MetadataValue.md(markdown_table(
         decisions.sort("ds", descending=True).head(20)
         .select("model", "ds", "promoted", "champion_ds", "challenger_auc", "champion_auc", "reason")))

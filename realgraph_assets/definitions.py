@@ -4,9 +4,10 @@ import dagster as dg
 
 from feedtrain import automation, logsource, quality
 from feedtrain.daily import with_code_versions
+from feedtrain.modelstore import ModelStore
 from feedtrain.seed import Layer
 from feedtrain.settings import env, env_int
-from feedtrain.warehouse import home, io_manager
+from feedtrain.warehouse import home
 
 from . import candidates, champion, labeled_candidates, models, sources, training_sets
 from .resources import SQL_DIR, RealGraphSimulator, realgraph_warehouse
@@ -25,20 +26,18 @@ defs = dg.Definitions(
         [sources, candidates, labeled_candidates, training_sets, models, champion]), SQL_DIR),
     asset_checks=freshness_checks,
     sensors=[automation.sensor("realgraph"), sources.new_log_days, freshness_sensor],
-    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RealGraphSimulator(
+    resources={"warehouse": warehouse, "model_store": ModelStore(location="realgraph"), "simulator": RealGraphSimulator(
         preset=env("FEEDTRAIN_WORLD", "default"), seed=env_int("FEEDTRAIN_REALGRAPH_SEED", 7)),
                "log_source": logsource.log_source("realgraph")},
 )
 
 # The layers in dependency order with their partitions: what `python -m feedtrain.seed realgraph` fills (./run.sh).
-# The models read one day through the IO manager, so they take one run per day.
 LAYERS = [
     Layer(("group:realgraph_sources", "interaction_days"), events_partitions),
     Layer(("tweeting_follows",), tweet_count_partitions),
     Layer(("candidates", "candidates_sampled"), candidate_partitions),
     Layer(("labeled_candidates", "labeled_candidates_explicit"), label_partitions),
     Layer(("train", "train_explicit"), train_partitions),
-    Layer(("boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"), model_partitions,
-          per_day=True),
+    Layer(("boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"), model_partitions),
     Layer(("champion", "champion_explicit"), None),
 ]

@@ -17,7 +17,6 @@ import time
 import dagster as dg
 
 from feedtrain.driver import materialize_days
-from feedtrain.partitions import days_between
 
 from .resources import SCHEMA
 from .windows import LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS
@@ -44,13 +43,11 @@ def steps(first_model_day: dt.date, last_model_day: dt.date) -> list[tuple[list[
 
 
 def materialize(defs, instance, selection, first, last):
-    """One step of ``steps``: warehouse assets take the whole range in one run; models read their inputs through the
-    IO manager one partition at a time, so they get one run per day."""
-    for a, b in [(day, day) for day in days_between(first, last)] if selection == MODELS else [(first, last)]:
-        started = time.time()
-        result = materialize_days(defs, SCHEMA, selection, a, b, instance=instance)
-        print(f"  {' '.join(selection)} {a}..{b}: {'ok' if result.success else 'FAILED'} in {time.time() - started:.1f}s",
-              flush=True)
+    """One step of ``steps``: every asset, models included, takes the whole range of days in one run."""
+    started = time.time()
+    result = materialize_days(defs, SCHEMA, selection, first, last, instance=instance)
+    print(f"  {' '.join(selection)} {first}..{last}: {'ok' if result.success else 'FAILED'} in {time.time() - started:.1f}s",
+          flush=True)
 
 
 def run(instance, last_model_day: dt.date, model_days: int, leave_last_models: bool = False) -> None:

@@ -1,21 +1,23 @@
 """Models (docs/realgraph.md §1.10, §5): per variant, LightGBM boosted trees and a logistic-regression light ranker trained on day
-T's train set and evaluated on day T+1's labeled candidates, with their evaluations stored in ``model_evaluations``
-and their files under ``model_dir``."""
+T's train set and evaluated on day T+1's labeled candidates, both read through the engine; a run covers a range of
+days. Each day's files and evaluation rows are published together by the ``ModelStore`` (feedtrain/modelstore.py)."""
 
 import datetime as dt
+import json
 
 import dagster as dg
 import numpy as np
 import polars as pl
 from pydantic import Field
 
-from feedtrain import downsampling, plots, training
+from feedtrain import checks, downsampling, plots, training
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
-from feedtrain.partitions import window
-from feedtrain.warehouse import Warehouse, home, markdown_table
+from feedtrain.modelstore import ModelStore, inputs_json, provenance
+from feedtrain.partitions import partition_days
+from feedtrain.warehouse import Warehouse, markdown_table
 
 from .labels import VARIANTS
-from .location import POOL, dep, key
+from .location import POLICY, POOL, dep, key
 from .resources import SCHEMA
 from .windows import LABEL_DELAY_DAYS, model_partitions
 
@@ -35,11 +37,6 @@ class ModelConfig(dg.Config):
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
 
-def model_dir(kind: str, suffix: str):
-    """Where each day's model of a kind and variant is saved (one sub-directory per day) and its CHAMPION pointer."""
-    return home() / "models" / SCHEMA / f"{kind}{suffix}"
-
-
 def model_asset(variant: str, kind: str):
     """The decorator of the ``kind`` model of ``variant``: it reads day T's train set and day T+1's labeled
     candidates."""
@@ -47,54 +44,70 @@ def model_asset(variant: str, kind: str):
     return dg.asset(
         key=key(f"{kind}{suffix}"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
         group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
-        ins={"train": dg.AssetIn(key(f"train{suffix}")),
-             "holdout": dg.AssetIn(key(f"labeled_candidates{suffix}"), partition_mapping=window(1, 1))},
-        deps=[dep("planted_interaction_probability", LABEL_DELAY_DAYS + 1, LABEL_DELAY_DAYS + 1)],
-        partitions_def=model_partitions, pool=POOL,
+        deps=[dep(f"train{suffix}"), dep(f"labeled_candidates{suffix}", 1, 1),
+              dep("planted_interaction_probability", LABEL_DELAY_DAYS + 1, LABEL_DELAY_DAYS + 1)],
+        check_specs=checks.specs(key(f"{kind}{suffix}"), checks.UPSTREAM_DAYS_PRESENT),
+        partitions_def=model_partitions, backfill_policy=POLICY, pool=POOL,
         description=f"{variant}: {MODEL_KINDS[kind]} Trained on day T's train set and evaluated on day T+1's labeled "
                     "candidates (a time-based holdout) against the num_days heuristic and the simulator's oracle.")
 
 
 @model_asset("prod", "boosted_trees")
-def boosted_trees(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig,
-                  train: pl.DataFrame, holdout: pl.DataFrame):
-    return fit_and_evaluate(context, warehouse, config, train, holdout, "prod", "boosted_trees")
+def boosted_trees(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
+    yield from train_days(context, warehouse, model_store, config, "prod", "boosted_trees")
 
 
 @model_asset("prod", "light_ranker")
-def light_ranker(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig,
-                 train: pl.DataFrame, holdout: pl.DataFrame):
-    return fit_and_evaluate(context, warehouse, config, train, holdout, "prod", "light_ranker")
+def light_ranker(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
+    yield from train_days(context, warehouse, model_store, config, "prod", "light_ranker")
 
 
 @model_asset("prod_explicit", "boosted_trees")
-def boosted_trees_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig,
-                           train: pl.DataFrame, holdout: pl.DataFrame):
-    return fit_and_evaluate(context, warehouse, config, train, holdout, "prod_explicit", "boosted_trees")
+def boosted_trees_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
+    yield from train_days(context, warehouse, model_store, config, "prod_explicit", "boosted_trees")
 
 
 @model_asset("prod_explicit", "light_ranker")
-def light_ranker_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig,
-                          train: pl.DataFrame, holdout: pl.DataFrame):
-    return fit_and_evaluate(context, warehouse, config, train, holdout, "prod_explicit", "light_ranker")
+def light_ranker_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
+    yield from train_days(context, warehouse, model_store, config, "prod_explicit", "light_ranker")
 
 
-def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig,
-                     train: pl.DataFrame, holdout: pl.DataFrame, variant: str, kind: str) -> dg.MaterializeResult:
-    """Fit the model on day T's train set, save it under model_dir, and score it, the num_days heuristic and the
-    simulator's oracle on day T+1's labeled candidates."""
+def train_days(context: dg.AssetExecutionContext, warehouse: Warehouse, store: ModelStore, config: ModelConfig,
+               variant: str, kind: str):
+    """Every day of the run in order: check that day T's train set and day T+1's holdout are present and current,
+    read them, fit, evaluate, publish; the day's figures are recorded as that partition's metadata."""
     suffix = VARIANTS[variant][0]
-    labeled_table, train_table = f"labeled_candidates{suffix}", f"train{suffix}"
-    day = context.partition_time_window.start.date()
+    results = []
+    with warehouse.connect() as conn:
+        for day in partition_days(context):
+            holdout_day = day + dt.timedelta(days=1)
+            results = [checks.upstream_days_present(conn, {f"train{suffix}": [day],
+                                                           f"labeled_candidates{suffix}": [holdout_day]})]
+            yield from checks.gate(results, f"{SCHEMA}.{kind}{suffix} partition {day}")
+            train, holdout = load_inputs(conn, suffix, day)
+            metadata = fit_and_evaluate(conn, store, config, train, holdout, variant, kind, day,
+                                        checks.input_versions(results))
+            context.add_asset_metadata(metadata, partition_key=day.isoformat())
+            context.log.info(f"{SCHEMA}.{kind}{suffix} {day}: published, holdout AUC {metadata['auc']}")
+    yield dg.MaterializeResult(check_results=results)
+
+
+def load_inputs(conn, suffix: str, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Day T's train set and day T+1's labeled candidates, in a fixed row order (training is then deterministic)."""
+    train = conn.polars(f"SELECT * FROM train{suffix} WHERE ds = ? ORDER BY label_ds, source_id, destination_id", [day])
+    holdout = conn.polars(f"SELECT * FROM labeled_candidates{suffix} WHERE ds = ? ORDER BY source_id, destination_id",
+                          [day + dt.timedelta(days=1)])
+    return train, holdout
+
+
+def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.DataFrame, holdout: pl.DataFrame,
+                     variant: str, kind: str, day: dt.date, inputs: dict) -> dict:
+    """Fit the model on day T's train set, score it, the num_days heuristic and the simulator's oracle on day T+1's
+    labeled candidates, and publish the model with its evaluation rows; returns the day's metadata."""
+    suffix = VARIANTS[variant][0]
     holdout_day = day + dt.timedelta(days=1)
-    if holdout.is_empty():
-        raise dg.Failure(f"{SCHEMA}.{labeled_table} partition {holdout_day} (the holdout) is missing or empty")
-    if train.is_empty():
-        raise dg.Failure(f"{SCHEMA}.{train_table} partition {day} is missing or empty")
-    # The IO manager reads without ORDER BY and DuckDB's parallel scan order varies: row order changes LightGBM's bins
-    # and float sums (log loss), so fix it for byte-identical re-runs.
-    train = train.sort("source_id", "destination_id", "label_ds")
-    holdout = holdout.sort("source_id", "destination_id")
+    if holdout.is_empty() or train.is_empty():
+        raise dg.Failure(f"{SCHEMA}.train{suffix} {day} or {SCHEMA}.labeled_candidates{suffix} {holdout_day} is empty")
     features = FEATURES if config.include_id_features else FEATURES[2:]
     eval_mask = train["if_eval"].to_numpy()
     if kind == "boosted_trees":
@@ -105,17 +118,21 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
     pos_rate, neg_rate = downsampling.realgraph_keep_rates(window_rate)
     y = holdout["label"].to_numpy()
     predicted = fitted.predict(holdout)
-    with warehouse.connect() as conn:
-        oracle = planted_for(conn, holdout, variant)
-        rows = {
-            kind: training.evaluate(y, predicted, pos_rate, neg_rate),
-            "num_days_heuristic": training.evaluate(y, holdout["num_days"].to_numpy(), probability=False),
-            "oracle": training.evaluate(y, oracle) if oracle is not None else None,
-        }
-        fitted.manifest.update(variant=variant, ds=day.isoformat(), holdout_ds=holdout_day.isoformat(),
-                               metrics=rows[kind], keep_rates={"pos_rate": pos_rate, "neg_rate": neg_rate})
-        path = fitted.save(model_dir(kind, suffix) / day.isoformat())
-        store_evaluations(conn, day, holdout_day, variant, {k: v for k, v in rows.items() if v is not None})
+    oracle = planted_for(conn, holdout, variant)
+    rows = {
+        kind: training.evaluate(y, predicted, pos_rate, neg_rate),
+        "num_days_heuristic": training.evaluate(y, holdout["num_days"].to_numpy(), probability=False),
+        "oracle": training.evaluate(y, oracle) if oracle is not None else None,
+    }
+    fitted.manifest.update(variant=variant, ds=day.isoformat(), holdout_ds=holdout_day.isoformat(),
+                           metrics=rows[kind], keep_rates={"pos_rate": pos_rate, "neg_rate": neg_rate},
+                           **provenance(inputs, config))
+    artifact = store.stage(f"{kind}{suffix}", day, fitted.save)
+    store.publish(conn, "model_evaluations", pl.DataFrame(
+        [{"ds": day, "variant": variant, "model": k, "holdout_ds": holdout_day, **v,
+          "artifact_sha256": artifact.sha256 if k == kind else None, "inputs": json.dumps(inputs_json(inputs))}
+         for k, v in rows.items() if v is not None]), ["ds", "variant", "model"], [artifact])
+    path = store.path(f"{kind}{suffix}", day)
     m = rows[kind]
     table = pl.DataFrame([{"model": k, **{c: v[c] for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss")}}
                           for k, v in rows.items() if v is not None])
@@ -124,7 +141,7 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         "calibrated_log_loss": m["calibrated_log_loss"], "holdout_rows": m["rows"],
         "holdout_positive_rate": m["positive_rate"], "train_rows": fitted.manifest["trained_rows"],
         "comparison": dg.MetadataValue.md(markdown_table(table)),
-        "model_path": dg.MetadataValue.path(str(path)),
+        "model_path": dg.MetadataValue.path(str(path)), "model_sha256": artifact.sha256,
         "roc": plots.roc_inline(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle}),
         "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle},
                                f"{variant} holdout {holdout_day}"),
@@ -143,7 +160,7 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
             pl.DataFrame({"feature": features, "coef": fitted.manifest["coef"]})))
         metadata["feature_importance_plot"] = plots.bars(features, [abs(c) for c in fitted.manifest["coef"]],
                                                          "|coefficient| per z-scored feature")
-    return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
+    return {k: v for k, v in metadata.items() if v is not None}
 
 
 def planted_for(conn, holdout: pl.DataFrame, variant: str) -> np.ndarray | None:
@@ -155,12 +172,5 @@ def planted_for(conn, holdout: pl.DataFrame, variant: str) -> np.ndarray | None:
     column = "p_any" if variant == "prod" else "p_explicit"
     return conn.arrow(
         f"SELECT coalesce(p.{column}, 0.0) AS p FROM holdout_pairs h LEFT JOIN planted_interaction_probability p "
-        "ON p.ds = $d AND p.source_id = h.source_id AND p.destination_id = h.destination_id ORDER BY h.i",
-        {"d": label_day})["p"].to_numpy()
-
-
-def store_evaluations(conn, day: dt.date, holdout_day: dt.date, variant: str, rows: dict) -> None:
-    frame = pl.DataFrame([{"ds": day, "variant": variant, "model": k, "holdout_ds": holdout_day, **v}
-                          for k, v in rows.items()])
-    conn.register("evaluations", frame.to_arrow())
-    conn.replace_rows("model_evaluations", "evaluations", ["ds", "variant", "model"])
+        "ON p.ds = ? AND p.source_id = h.source_id AND p.destination_id = h.destination_id ORDER BY h.i",
+        [label_day]).column("p").to_numpy()

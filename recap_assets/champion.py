@@ -6,6 +6,10 @@ the heads both have trained is at least the champion's minus ``max_auc_drop``. A
 on real logs too (NDCG@10 against the planted utility exists only in the simulator). Unlike Real Graph's champion the
 history is not replayed on every run: re-scoring a validation week is ~30 s a day at default size, so a retrained
 day keeps its first decision (delete its row in ``champion_decisions`` to decide it again).
+
+A model day is compared only if the files of every head involved are the ones their evaluation rows recorded
+(``ModelStore.verify``): a crash between a day's evaluation commit and its files' rename leaves that day undecided,
+the asset fails naming it, and the days after it wait until it is re-run.
 """
 
 import dagster as dg
@@ -15,13 +19,14 @@ from pydantic import Field
 
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
+from feedtrain.modelstore import ModelStore
 from feedtrain.warehouse import Warehouse, markdown_table
 
 from . import metrics
 from .common import POOL, key
 from .features import FEATURES
 from .heads import HEADS
-from .models import load_validation, model_dir, split_days
+from .models import load_validation, split_days, store_name
 from .resources import SCHEMA
 
 
@@ -30,23 +35,35 @@ class ChampionConfig(dg.Config):
                                                    "champion's on the same validation days minus this margin.")
 
 
-def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
+def trained_heads(conn, day) -> dict[str, tuple[float, str | None]]:
+    """The boosted-tree heads trained on ``day``: head -> (AUC, recorded artifact sha256)."""
+    return {h: (auc, sha) for h, auc, sha in conn.rows(
+        "SELECT head, auc, artifact_sha256 FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
+        "AND auc IS NOT NULL", [day])}
+
+
+def unverified(store: ModelStore, day, heads: dict[str, tuple[float, str | None]]) -> list[str]:
+    """Why any of these heads' files on disk are not the evaluated ones (empty if all are)."""
+    return [p for h, (_, sha) in heads.items() if (p := store.verify(store_name("boosted_trees", h), day, sha))]
+
+
+def decide(conn, store: ModelStore, day, champion_day, max_auc_drop: float) -> dict:
+    """The decision row of ``day`` against ``champion_day`` (both days' files verified by the caller)."""
     _, valid_days = split_days(day)
     row = {"ds": day, "valid_first": valid_days[0], "valid_last": valid_days[-1], "champion_ds": champion_day,
            "max_auc_drop": max_auc_drop, "champion_mean_auc": None}
-    challenger = dict(conn.rows("SELECT head, auc FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
-                                "AND auc IS NOT NULL", [day]))
+    challenger = {h: auc for h, (auc, _) in trained_heads(conn, day).items()}
     row["challenger_mean_auc"] = float(np.mean(list(challenger.values()))) if challenger else None
     if champion_day is None:
         return {**row, "heads_compared": len(challenger), "promoted": bool(challenger),
                 "reason": "first model" if challenger else "no head trained"}
-    common = [h for h in challenger if (model_dir("boosted_trees", h) / champion_day.isoformat() / "manifest.json").exists()]
+    common = [h for h in challenger if h in trained_heads(conn, champion_day)]
     if not common:
         return {**row, "heads_compared": 0, "promoted": False, "reason": "no head trained in both models"}
     valid = load_validation(conn, valid_days)
     x = valid.select(FEATURES).to_numpy().astype(np.float64)
-    champion_auc = [metrics.auc(valid[HEADS[h].column].to_numpy(),
-                                training.load_model(model_dir("boosted_trees", h) / champion_day.isoformat()).booster.predict(x))
+    champion_auc = [metrics.auc(valid[HEADS[h].column].to_numpy(), training.load_model(
+                        store.path(store_name("boosted_trees", h), champion_day)).booster.predict(x))
                     for h in common]
     new, old = float(np.mean([challenger[h] for h in common])), float(np.mean(champion_auc))
     promoted = new >= old - max_auc_drop
@@ -61,7 +78,8 @@ def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
           description="The serving heavy ranker: each model day's ten boosted-tree heads against the current champion's, "
                       "both scored on the challenger's validation days; promoted iff the mean per-head AUC is no worse "
                       "by more than the configured margin.")
-def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ChampionConfig):
+def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ChampionConfig):
+    blocked = None
     with warehouse.connect() as conn:
         decided = conn.rows("SELECT ds, promoted FROM champion_decisions ORDER BY ds")
         current = max((d for d, promoted in decided if promoted), default=None)
@@ -69,7 +87,14 @@ def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: Ch
             "SELECT DISTINCT ds FROM model_evaluations WHERE ds NOT IN (SELECT ds FROM champion_decisions) "
             "AND ds > coalesce((SELECT max(ds) FROM champion_decisions), DATE '1970-01-01') ORDER BY ds")]
         for day in pending:
-            decision = decide(conn, day, current, config.max_auc_drop)
+            problems = unverified(model_store, day, trained_heads(conn, day))
+            if current is not None:
+                problems += unverified(model_store, current, trained_heads(conn, current))
+            if problems:  # decide nothing from files that are not the evaluated ones; later days wait (order matters)
+                blocked = (f"{day} is undecided: {'; '.join(problems)} (re-run the {SCHEMA} models of the day named; "
+                           f"the days after {day} wait for it)")
+                break
+            decision = decide(conn, model_store, day, current, config.max_auc_drop)
             conn.register("decision_row", pl.DataFrame([decision], schema_overrides={
                 "champion_ds": pl.Date, "champion_mean_auc": pl.Float64, "challenger_mean_auc": pl.Float64}).to_arrow())
             conn.replace_rows("champion_decisions", "decision_row", ["ds"])
@@ -78,9 +103,12 @@ def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: Ch
             if decision["promoted"]:
                 current = day
         history = conn.polars("SELECT * FROM champion_decisions ORDER BY ds DESC LIMIT 20")
+    if current is not None:
+        model_store.write_pointer("boosted_trees", "CHAMPION", current.isoformat() + "\n")
+    if blocked:
+        raise dg.Failure(f"{SCHEMA} champion: {blocked}")
     if current is None:
         raise dg.Failure(f"no {SCHEMA} heavy ranker has been trained yet")
-    (model_dir("boosted_trees") / "CHAMPION").write_text(current.isoformat() + "\n")
     best = history.filter(pl.col("ds") == current).row(0, named=True)
     return dg.MaterializeResult(metadata={
         "champion_day": current.isoformat(), "champion_mean_auc": best["challenger_mean_auc"],

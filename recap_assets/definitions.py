@@ -4,9 +4,10 @@ import dagster as dg
 
 from feedtrain import automation, logsource, quality
 from feedtrain.daily import with_code_versions
+from feedtrain.modelstore import ModelStore
 from feedtrain.seed import Layer
 from feedtrain.settings import env, env_int
-from feedtrain.warehouse import home, io_manager
+from feedtrain.warehouse import home
 
 from .champion import champion
 from .features import impression_features
@@ -32,7 +33,7 @@ defs = dg.Definitions(
     assets=[*ALL_ASSETS, *with_code_versions([champion], SQL_DIR)],
     asset_checks=freshness_checks,
     sensors=[automation.sensor("recap"), new_log_days, freshness_sensor],
-    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator(
+    resources={"warehouse": warehouse, "model_store": ModelStore(location="recap"), "simulator": RecapSimulator(
         preset=env("FEEDTRAIN_RECAP_WORLD", "tiny"), seed=env_int("FEEDTRAIN_RECAP_SEED", 11)),
                "log_source": logsource.log_source("recap")},
 )

@@ -14,7 +14,6 @@ The fitted model is persisted as plain JSON (cut points + one coefficient per bi
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -91,8 +90,7 @@ def fit(x: np.ndarray, y: np.ndarray, features: list[str], n_bins: int = 20, c: 
     lr = LogisticRegression(C=c, max_iter=2000).fit(one_hot(x, cuts), y)
     manifest = {"format_version": FORMAT_VERSION, "kind": KIND, "features": features, "n_bins": n_bins, "C": c,
                 "cuts": [cu.tolist() for cu in cuts], "coef": lr.coef_[0].tolist(),
-                "intercept": float(lr.intercept_[0]), "trained_rows": len(y),
-                "created_at": dt.datetime.now(dt.UTC).isoformat()}
+                "intercept": float(lr.intercept_[0]), "trained_rows": len(y)}
     return BinnedLogisticModel(features, manifest), lr
 
 

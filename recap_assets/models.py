@@ -1,7 +1,10 @@
 """Layer 5, recap_models: per head, LightGBM (heavy-ranker stand-in) and the light ranker on the time-based split,
-then their evaluations (model_evaluations: AUC/RCE per head; ranking_evaluations: NDCG@10 of the weighted score)."""
+then their evaluations (model_evaluations: AUC/RCE per head; ranking_evaluations: NDCG@10 of the weighted score).
+Inputs are read through the engine, a run covers a range of days, and each day's twenty model files are published
+together with its evaluation rows by the ``ModelStore`` (feedtrain/modelstore.py)."""
 
 import datetime as dt
+import json
 from typing import Literal
 
 import dagster as dg
@@ -14,8 +17,9 @@ from sklearn.linear_model import LogisticRegression
 from feedtrain import checks, downsampling, hashing, training
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.daily import span
+from feedtrain.modelstore import ModelStore, inputs_json, provenance
 from feedtrain.partitions import partition_days
-from feedtrain.warehouse import Warehouse, home, markdown_table
+from feedtrain.warehouse import Warehouse, markdown_table
 
 from . import light_ranker, metrics
 from .common import POLICY, POOL, dep, key
@@ -91,15 +95,16 @@ _VALID_DEPS = [dep("impression_features", -(RECAP_VALID_DAYS - 1)), dep("impress
                                 "against the planted utility, for each model, the heuristic, the oracle and random.")],
     partitions_def=recap_model_partitions, backfill_policy=POLICY, pool=POOL,
 )
-def ranker_models(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig):
+def ranker_models(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
     """Per head: LightGBM and the light ranker on the time-based split, probabilities calibrated back to the base rate
-    (docs/recap.md §3.5); then the weighted score of docs/recap.md §3.2 ranked per viewer and day against the simulator's utility."""
+    (docs/recap.md §3.5); then the weighted score of docs/recap.md §3.2 ranked per viewer and day against the simulator's
+    utility. Each day's figures are recorded as that partition's metadata of each asset."""
     with warehouse.connect() as conn:
         for day in partition_days(context):
-            results = train_and_evaluate(context, conn, day, config)
-            for r in results:  # each day's figures on that day's materialisation, not the last day's on all
-                context.add_asset_metadata(r.metadata, asset_key=r.asset_key, partition_key=day.isoformat())
-    yield from (dg.MaterializeResult(asset_key=r.asset_key) for r in results)
+            for asset_key, metadata in train_and_evaluate(context, conn, model_store, day, config).items():
+                context.add_asset_metadata(metadata, asset_key=asset_key, partition_key=day.isoformat())
+    for spec in context.assets_def.specs:
+        yield dg.MaterializeResult(asset_key=spec.key)
 
 
 def load_validation(conn, days: list[dt.date]) -> pl.DataFrame:
@@ -126,28 +131,33 @@ def class_rates(train: pl.DataFrame, head: str) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def model_dir(kind: str, head: str = ""):
-    """Where each day's model of a kind and head is saved (one sub-directory per day); without a head, the kind's."""
-    return home() / "models" / SCHEMA / kind / head
+def store_name(kind: str, head: str) -> str:
+    """A head's model in the ModelStore: models/recap/<kind>/<head>/<day>."""
+    return f"{kind}/{head}"
 
 
-def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list[dg.MaterializeResult]:
+def train_and_evaluate(context, conn, store: ModelStore, day: dt.date,
+                       config: ModelConfig) -> dict[dg.AssetKey, dict]:
+    """Train, evaluate and publish the models of ``day``; returns each asset's metadata for that day."""
     train_days, valid_days = split_days(day)
+    inputs = {}
     for present in (checks.upstream_days_present(conn, {train_table(h): train_days for h in HEADS}),
                     checks.upstream_days_present(conn, {"impression_features": valid_days,
                                                         "impressions_labeled": valid_days})):
         if not present.passed:
             raise dg.Failure(f"{SCHEMA} models {day}: {present.description}")
+        inputs.update(checks.input_versions([present]))
     valid = load_validation(conn, valid_days)
     x_valid = valid.select(FEATURES).to_numpy().astype(np.float64)
     columns_valid = light_ranker.Columns(x_valid)
     has_oracle = "utility" in valid.columns and valid["utility"].null_count() == 0
     heuristic = np.log(popularity(valid))
     predictions: dict[str, dict[str, np.ndarray]] = {"boosted_trees": {}, "light_ranker": {}}
-    evaluations, out = [], []
+    evaluations, artifacts, out = [], [], {}
     for h, head in HEADS.items():
-        train = conn.polars(f"SELECT * FROM {train_table(h)} WHERE ds BETWEEN $first AND $last ORDER BY impression_id",
-                            {"first": train_days[0], "last": train_days[-1]})
+        train = conn.polars(f"SELECT * FROM {train_table(h)} WHERE ds BETWEEN ? AND ? ORDER BY impression_id",
+                            [train_days[0], train_days[-1]])
+        head_inputs = {t: v for t, v in inputs.items() if t == train_table(h) or not t.startswith("train_")}
         y_valid = valid[head.column].to_numpy()
         positives = int(train["label"].sum()) if train.height else 0
         negatives = train.height - positives
@@ -157,10 +167,11 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
             note = (f"not trained: {positives} positives and {negatives} negatives in the training days "
                     f"(minimum {config.min_positives} each)")
         row = {"ds": day, "head": h, "valid_first": valid_days[0], "valid_last": valid_days[-1],
-               "rows": len(y_valid), "positives": int(y_valid.sum()), "train_rows": train.height}
+               "rows": len(y_valid), "positives": int(y_valid.sum()), "train_rows": train.height,
+               "artifact_sha256": None, "inputs": json.dumps(inputs_json(head_inputs))}
         head_meta = {}
         for kind in MODEL_KINDS:
-            path = model_dir(kind, h) / day.isoformat()
+            path = store.path(store_name(kind, h), day)
             if note:
                 evaluations.append({**row, "model": kind, "auc": None, "rce": None, "note": note})
                 head_meta[kind] = {"note": note, "train_rows": train.height, "train_positives": positives}
@@ -179,11 +190,12 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
             m = {"auc": metrics.auc(y_valid, p), "rce": metrics.rce(y_valid, p)}
             fitted.manifest.update(head=h, label=head.label, ds=day.isoformat(), train_days=[d.isoformat() for d in (train_days[0], train_days[-1])],
                                    valid_days=[valid_days[0].isoformat(), valid_days[-1].isoformat()],
-                                   keep_rates={"pos_rate": pos_rate, "neg_rate": neg_rate}, metrics=m)
-            fitted.save(path)
-            evaluations.append({**row, "model": kind, **m, "note": None})
+                                   keep_rates={"pos_rate": pos_rate, "neg_rate": neg_rate}, metrics=m,
+                                   **provenance(head_inputs, config))
+            artifacts.append(store.stage(store_name(kind, h), day, fitted.save))
+            evaluations.append({**row, "model": kind, **m, "note": None, "artifact_sha256": artifacts[-1].sha256})
             head_meta[kind] = {**m, "train_rows": train.height, "train_positives": positives,
-                               "model_path": dg.MetadataValue.path(str(path))}
+                               "model_path": dg.MetadataValue.path(str(path)), "model_sha256": artifacts[-1].sha256}
         # Baselines: the tweet's like rate so far (Platt-scaled on the training rows, then calibrated), and the oracle.
         if positives and negatives:
             platt = LogisticRegression().fit(np.log(popularity(train))[:, None], train["label"].to_numpy())
@@ -203,23 +215,24 @@ def train_and_evaluate(context, conn, day: dt.date, config: ModelConfig) -> list
                     "oracle_auc": base.get("oracle", {}).get("auc"), "oracle_rce": base.get("oracle", {}).get("rce"),
                     "validation_rows": len(y_valid), "validation_positives": int(y_valid.sum()),
                     "keep_rates": dg.MetadataValue.json({"pos_rate": pos_rate, "neg_rate": neg_rate})}
-            out.append(dg.MaterializeResult(asset_key=model_key(kind, h),
-                                            metadata={k: v for k, v in meta.items() if v is not None}))
+            out[model_key(kind, h)] = {k: v for k, v in meta.items() if v is not None}
         context.log.info(f"{SCHEMA} {h} {day}: " + ", ".join(f"{e['model']} auc={e['auc']}" for e in evaluations if e["head"] == h))
 
     rankings = ranking_rows(valid, predictions, has_oracle, day, valid_days)
-    store(conn, "model_evaluations", pl.DataFrame(evaluations, infer_schema_length=None), day)
-    store(conn, "ranking_evaluations", pl.DataFrame(rankings, infer_schema_length=None), day)
+    store_rankings(conn, rankings, day)
+    # The commit point of the day: its evaluation rows (with each model's sha256) replace the day's, then the twenty
+    # model files move into place.
+    store.publish(conn, "model_evaluations", pl.DataFrame(evaluations, infer_schema_length=None), ["ds"], artifacts)
     eval_table = evaluation_table(pl.DataFrame(evaluations, infer_schema_length=None))
     rank_table = pl.DataFrame(rankings).select("weights_version", "model", "ndcg_at_10", "rankings")
     headline = {r["model"]: r["ndcg_at_10"] for r in rankings if r["weights_version"] == config.weights_version}
-    out.append(dg.MaterializeResult(asset_key=key("model_evaluations"), metadata={
+    out[key("model_evaluations")] = {
         "dagster/row_count": len(evaluations), "per_head": dg.MetadataValue.md(eval_table),
-        "validation_days": f"{valid_days[0]} .. {valid_days[-1]}", "train_days": f"{train_days[0]} .. {train_days[-1]}"}))
-    out.append(dg.MaterializeResult(asset_key=key("ranking_evaluations"), metadata={
+        "validation_days": f"{valid_days[0]} .. {valid_days[-1]}", "train_days": f"{train_days[0]} .. {train_days[-1]}"}
+    out[key("ranking_evaluations")] = {
         "dagster/row_count": len(rankings), "weights_version": config.weights_version,
         **{f"ndcg_at_10/{m}": v for m, v in headline.items() if v is not None},
-        "ndcg_at_10": dg.MetadataValue.md(markdown_table(rank_table))}))
+        "ndcg_at_10": dg.MetadataValue.md(markdown_table(rank_table))}
     return out
 
 
@@ -243,9 +256,13 @@ def ranking_rows(valid: pl.DataFrame, predictions: dict, has_oracle: bool, day: 
             for (version, model), (value, n) in ndcg.items()]
 
 
-def store(conn, table: str, frame: pl.DataFrame, day: dt.date) -> None:
-    conn.register("evaluation_rows", frame.to_arrow())
-    conn.replace_rows(table, "evaluation_rows", ["ds"])  # the day's evaluations, all replaced
+def store_rankings(conn, rankings: list[dict], day: dt.date) -> None:
+    """Replace the day's ranking_evaluations (none without the simulator's utility)."""
+    if not rankings:
+        conn.execute("DELETE FROM ranking_evaluations WHERE ds = ?", [day])
+        return
+    conn.register("ranking_rows", pl.DataFrame(rankings, infer_schema_length=None).to_arrow())
+    conn.replace_rows("ranking_evaluations", "ranking_rows", ["ds"])
 
 
 def evaluation_table(ev: pl.DataFrame) -> str:

@@ -70,14 +70,14 @@ def selection(items: list) -> dg.AssetSelection:
 
 
 def resources(home: Path, preset: str, seed: int) -> dict:
-    """Resources with explicit paths under ``home`` (FEEDTRAIN_HOME must already point there for model files)."""
-    from feedtrain.warehouse import io_manager
+    """Resources with explicit paths under ``home``: the warehouse file and the model store."""
+    from feedtrain.modelstore import ModelStore
 
     from .resources import RecapSimulator, recap_warehouse
 
-    warehouse = recap_warehouse(str(home / "recap_warehouse.duckdb"))
-    return {"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator(preset=preset, seed=seed),
-            "log_source": LogSource()}
+    return {"warehouse": recap_warehouse(str(home / "recap_warehouse.duckdb")),
+            "model_store": ModelStore(location="recap", root=str(home / "models")),
+            "simulator": RecapSimulator(preset=preset, seed=seed), "log_source": LogSource()}
 
 
 def build(home: Path, preset: str, seed: int = 11, model_day: dt.date | None = None, run_config: dict | None = None,

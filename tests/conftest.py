@@ -8,7 +8,8 @@ import pytest
 from feedtrain.driver import materialize_days
 from feedtrain.logsource import LogSource
 from feedtrain.partitions import EVENTS_START
-from feedtrain.warehouse import Warehouse, io_manager
+from feedtrain.modelstore import ModelStore
+from feedtrain.warehouse import Warehouse
 
 D = lambda offset: EVENTS_START + dt.timedelta(days=offset)  # noqa: E731  day `offset` of the simulated history
 
@@ -19,7 +20,8 @@ class Harness:
     def __init__(self, home, defs, schema: str, ddl_path: str, extra_resources: dict):
         self.home, self.defs, self.schema = home, defs, schema
         self.warehouse = Warehouse(database=str(home / f"{schema}_warehouse.duckdb"), schema_name=schema, ddl_path=ddl_path)
-        self.resources = {"warehouse": self.warehouse, "io_manager": io_manager(self.warehouse), **extra_resources}
+        self.store = ModelStore(location=schema, root=str(home / "models"))
+        self.resources = {"warehouse": self.warehouse, "model_store": self.store, **extra_resources}
         self.instance = dg.DagsterInstance.ephemeral()
 
     def materialize(self, selection, first: dt.date, last: dt.date | None = None, config: dict | None = None,

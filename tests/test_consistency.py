@@ -118,6 +118,7 @@ def test_two_fresh_realgraph_builds_are_byte_identical(tmp_path, monkeypatch):
     from conftest import Harness
     from digest import differences, file_digests, table_digests
     from feedtrain import training
+    from feedtrain.logsource import LogSource
     from realgraph_assets.definitions import defs
     from realgraph_assets.resources import SQL_DIR, RealGraphSimulator
     from test_realgraph_pipeline import MODELS, materialize_world
@@ -128,7 +129,7 @@ def test_two_fresh_realgraph_builds_are_byte_identical(tmp_path, monkeypatch):
         home.mkdir()
         monkeypatch.setenv("FEEDTRAIN_HOME", str(home))
         h = Harness(home, defs, "realgraph", str(SQL_DIR / "schema.sql"),
-                    {"simulator": RealGraphSimulator(preset="tiny", seed=7)})
+                    {"simulator": RealGraphSimulator(preset="tiny", seed=7), "log_source": LogSource()})
         materialize_world(h)
         assert h.materialize(MODELS, T).success
         holdout = h.frame("SELECT * FROM labeled_candidates WHERE ds = ? ORDER BY source_id, destination_id",

@@ -1,14 +1,11 @@
-"""A whole simulated day through Dagster, and the partitioned input through the DuckDB IO manager."""
+"""A whole simulated day through Dagster, and the champion's promotion rule."""
 
 import datetime as dt
 
-import dagster as dg
 import polars as pl
 
 from conftest import D
 from feedtrain import training
-from feedtrain.partitions import window
-from realgraph_assets.windows import model_partitions
 
 MODELS = ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"]
 SAMPLE_ALL = {"candidates_sampled": {"sample_percent": 100}}
@@ -45,30 +42,10 @@ def test_a_whole_day_materialises_end_to_end(realgraph):
     assert abs(auc - meta["auc"].value) < 1e-9  # the stored model is the evaluated model
 
 
-def test_partitioned_input_loads_through_the_duckdb_io_manager(realgraph):
-    """A dependency upgrade that breaks dagster-duckdb-polars' partitioned loads (duckdb 2.0 did) must show here."""
-    materialize_world(realgraph)
-    seen = {}
-
-    @dg.asset(partitions_def=model_partitions,
-              ins={"holdout": dg.AssetIn(dg.AssetKey(["realgraph", "labeled_candidates"]), partition_mapping=window(1, 1)),
-                   "train": dg.AssetIn(dg.AssetKey(["realgraph", "train"]))})
-    def probe(holdout: pl.DataFrame, train: pl.DataFrame) -> None:
-        seen.update(holdout=holdout, train=train)
-
-    result = dg.materialize([*realgraph.defs.assets, probe], selection=[probe.key], partition_key=D(36).isoformat(),
-                            instance=realgraph.instance, resources=realgraph.resources)
-    assert result.success
-    assert set(seen["holdout"]["ds"]) == {D(37)}  # exactly T+1: no day shift, no neighbouring day
-    assert seen["holdout"].height == realgraph.sql("SELECT count(*) FROM labeled_candidates WHERE ds = ?", [D(37)])[0][0]
-    assert set(seen["train"]["ds"]) == {D(36)}
-
-
 def test_champion_is_promoted_only_within_the_margin(realgraph):
     materialize_world(realgraph, model_day=D(37))
     realgraph.materialize(["train", "train_explicit"], D(36))
-    realgraph.materialize(MODELS, D(36))
-    realgraph.materialize(MODELS, D(37))
+    realgraph.materialize(MODELS, D(36), D(37))  # both model days in one run
 
     def decisions(margin):
         realgraph.materialize(["champion"], D(0), config={"champion": {"max_auc_drop": margin}})

@@ -47,7 +47,7 @@ def built(tmp_path_factory):
 def home(built, tmp_path, monkeypatch):
     """A private copy of the built warehouse (and models)."""
     copy = tmp_path / "home"
-    shutil.copytree(built[0], copy)
+    shutil.copytree(built[0], copy, symlinks=True)  # the model store's day links stay links
     monkeypatch.setenv("FEEDTRAIN_HOME", str(copy))
     return copy
 
@@ -383,6 +383,52 @@ def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
         own = conn.rows("SELECT avg(auc) FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
                            "AND auc IS NOT NULL", [MODEL_DAY])[0][0]
     assert second["champion_mean_auc"] is not None and abs(second["champion_mean_auc"] - own) > 1e-9
+
+
+def test_a_crash_between_the_evaluation_commit_and_the_rename_blocks_the_champion_until_rerun(home, monkeypatch):
+    """Recap publishes a model day's twenty files with its evaluation rows; a crash after the rows commit leaves files
+    that are not the evaluated ones, so the champion decides nothing from them, and re-running the day repairs it."""
+    from feedtrain.modelstore import ModelStore
+    from recap_assets.champion import champion
+    from recap_assets.models import store_name
+
+    store = report.resources(home, "tiny", 11)["model_store"]
+    changed = {"ops": {"ranker_models": {"config": {"boosted_trees": {"n_estimators": 20}}}}}
+
+    def run(keys, **kwargs):
+        return dg.materialize([*ALL_ASSETS, champion], selection=keys, resources=report.resources(home, "tiny", 11),
+                              tags={report.RANGE_START: MODEL_DAY.isoformat(), report.RANGE_END: MODEL_DAY.isoformat()},
+                              raise_on_error=False, **kwargs)
+
+    def recorded(head):
+        with connect(home) as conn:
+            return conn.scalar("SELECT artifact_sha256 FROM model_evaluations WHERE ds = ? AND head = ? "
+                               "AND model = 'boosted_trees'", [MODEL_DAY, head])
+
+    def crash(self, artifact):
+        raise RuntimeError("simulated crash after the evaluation commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ModelStore, "_move_into_place", crash)
+        assert not run(dg.AssetSelection.groups("recap_models"), run_config=changed).success
+    assert "not the evaluated model" in store.verify(store_name("boosted_trees", "favorited"), MODEL_DAY,
+                                                     recorded("favorited"))
+    blocked = run([champion.key])
+    assert not blocked.success
+    with connect(home) as conn:
+        assert conn.scalar("SELECT count(*) FROM champion_decisions") == 0
+    assert not (home / "models/recap/boosted_trees/CHAMPION").exists()
+
+    rerun = run(dg.AssetSelection.groups("recap_models"), run_config=changed)
+    assert rerun.success
+    meta = {e.asset_key.path[-1]: e.materialization.metadata for e in rerun.get_asset_materialization_events()
+            if e.partition == MODEL_DAY.isoformat()}
+    assert meta["boosted_trees_favorited"]["model_sha256"].value == recorded("favorited")
+    for h in HEADS:
+        assert store.verify(store_name("boosted_trees", h), MODEL_DAY, recorded(h)) in (
+            None, f"recap/boosted_trees/{h} {MODEL_DAY}: its evaluation records no artifact sha256")  # untrained heads
+    assert run([champion.key]).success
+    assert (home / "models/recap/boosted_trees/CHAMPION").read_text().strip() == MODEL_DAY.isoformat()
 
 
 ADD_HEAD = r'''

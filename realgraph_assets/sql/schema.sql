@@ -55,7 +55,9 @@ CREATE TABLE IF NOT EXISTS train_explicit AS SELECT * FROM train LIMIT 0;
 CREATE TABLE IF NOT EXISTS model_evaluations (
     ds DATE NOT NULL, variant VARCHAR NOT NULL, model VARCHAR NOT NULL, holdout_ds DATE NOT NULL,
     rows BIGINT NOT NULL, positive_rate DOUBLE NOT NULL,
-    auc DOUBLE, pr_auc DOUBLE, log_loss DOUBLE, calibrated_log_loss DOUBLE);
+    auc DOUBLE, pr_auc DOUBLE, log_loss DOUBLE, calibrated_log_loss DOUBLE,
+    artifact_sha256 VARCHAR,            -- sha256 of the model's files (feedtrain/modelstore.py); NULL for baselines
+    inputs VARCHAR);                    -- JSON {table: {day: ledger version}} the model was trained and evaluated on
 CREATE TABLE IF NOT EXISTS champion_decisions (
     variant VARCHAR NOT NULL, model VARCHAR NOT NULL,
     ds DATE NOT NULL,                   -- the challenger: the model trained on day ds

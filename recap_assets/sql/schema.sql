@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS model_evaluations (
     valid_first DATE NOT NULL, valid_last DATE NOT NULL,
     rows BIGINT NOT NULL, positives BIGINT NOT NULL, train_rows BIGINT,
     auc DOUBLE, rce DOUBLE,             -- RCE = 100 * (CE_ref - CE) / CE_ref on calibrated probabilities
-    note VARCHAR);
+    note VARCHAR,
+    artifact_sha256 VARCHAR,            -- sha256 of the model's files (feedtrain/modelstore.py); NULL for baselines
+    inputs VARCHAR);                    -- JSON {table: {day: ledger version}} the model was trained and evaluated on
 CREATE TABLE IF NOT EXISTS ranking_evaluations (
     ds DATE NOT NULL, weights_version VARCHAR NOT NULL, model VARCHAR NOT NULL,
     valid_first DATE NOT NULL, valid_last DATE NOT NULL,
