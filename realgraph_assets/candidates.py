@@ -9,10 +9,10 @@ from feedtrain import checks, hashing
 from feedtrain.daily import span
 from feedtrain.warehouse import Warehouse, preview, stage
 
-from .labels import BIT
+from .labels import BIT, EXPLICIT_MASK
 from .location import dep, label_bits_table, sql, warehouse_asset, write_days
 from .resources import SCHEMA
-from .windows import LOOKBACK_DAYS, TWEET_COUNT_DAYS, candidate_partitions, events_partitions, tweet_count_partitions
+from .windows import DAILY_DECAY, LOOKBACK_DAYS, TWEET_COUNT_DAYS, candidate_partitions, events_partitions, tweet_count_partitions
 
 
 @warehouse_asset("interaction_days", events_partitions, "candidates", [dep("interaction_graph_labels_daily")],
@@ -72,8 +72,9 @@ class CandidatesConfig(dg.Config):
                   dep("interaction_graph_agg_negative_edge_snapshot")],
                  [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: CandidatesConfig):
-    """Candidate pairs of day T with their ten features (SPEC §1.3, §1.8): pairs that interacted in [T-30, T] or
-    are tweeting follow edges, negative edges removed, top 2000 per source by (num_days, num_tweets) with RANK ties."""
+    """Candidate pairs of day T with their features (SPEC §1.3, §1.8, and the decayed/reciprocal pair features of
+    docs/models.md): pairs that interacted in [T-30, T] or are tweeting follow edges, negative edges removed, top 2000
+    per source by (num_days, num_tweets) with RANK ties."""
     with warehouse.connect() as conn:
         def build(day):
             present = checks.upstream_days_present(conn, {
@@ -81,10 +82,11 @@ def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: 
                 "interaction_graph_agg_negative_edge_snapshot": [day]})
             if not present.passed:
                 return [present], {}
-            params = {"ds": day, "lookback_days": LOOKBACK_DAYS,
+            params = {"ds": day, "lookback_days": LOOKBACK_DAYS, "decay": DAILY_DECAY, "explicit_mask": EXPLICIT_MASK,
                       "max_candidates_per_source": config.max_candidates_per_source,
                       **{f"bit_{n.removeprefix('num_')}": BIT[n] for n in
-                         ("num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views")}}
+                         ("num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views", "num_replies",
+                          "num_retweets", "num_mentions")}}
             n = stage(conn, "stage_candidates", sql("candidates"), params)
             sources = conn.execute("SELECT count(DISTINCT source_id) FROM stage_candidates").fetchone()[0]
             return ([present, checks.non_empty(conn, "stage_candidates"), checks.unique_pairs(conn, "stage_candidates")],

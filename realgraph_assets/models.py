@@ -22,6 +22,10 @@ from .windows import LABEL_DELAY_DAYS, model_partitions
 FEATURES = [  # SPEC §1.8: every selected column but label and if_eval; ids are features in BQML (SPEC §6.6)
     "source_id", "destination_id", "num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
     "num_profile_views", "days_since_last_interaction", "label_types",
+    # point-in-time pair features of sql/candidates.sql (docs/models.md)
+    "days_since_first_interaction", "decayed_days", "decayed_explicit", "decayed_favorites", "decayed_replies",
+    "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks", "decayed_profile_views", "reciprocal_decayed_days",
+    "source_share", "destination_in_degree",
 ]
 MODEL_KINDS = {
     "boosted_trees": "LightGBM boosted trees with the BigQuery ML options of SPEC §1.10, early-stopped on the if_eval users.",

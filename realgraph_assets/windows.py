@@ -13,6 +13,7 @@ from feedtrain.partitions import daily
 LOOKBACK_DAYS = 31  # SPEC §1.3: date_start = T - 30 days, inclusive
 LABEL_DELAY_DAYS = 1  # SPEC §1.1: date_labels = date_candidates + 1 day
 TRAIN_WINDOW_DAYS = 7  # trailing labeled days per train set: one week covers weekday patterns (S001)
+DAILY_DECAY = 0.955  # per day of age, the decay of the production aggregate (interaction_graph agg_all, ~15-day half-life)
 TWEET_COUNT_DAYS = 4  # SPEC §2.3: B's public tweets with DATE(ts) in [d - 3, d]
 
 events_partitions = daily()
