@@ -101,8 +101,7 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         fitted = training.fit_boosted_trees(train, features, config.boosted_trees, eval_mask)
     else:
         fitted = training.fit_light_ranker(train, features, eval_mask, config.light_ranker_c)
-    window_rate = float(train["label"].cast(pl.Float64).dot(train["weight"]) / train["weight"].sum())
-    pos_rate, neg_rate = downsampling.realgraph_keep_rates(window_rate)
+    pos_rate, neg_rate = downsampling.keep_rates_from_weights(train["label"].to_numpy(), train["weight"].to_numpy())
     y = holdout["label"].to_numpy()
     predicted = fitted.predict(holdout)
     with warehouse.connect() as conn:
