@@ -1,6 +1,8 @@
 """Candidates (SPEC §1.3-1.4): the daily per-pair aggregate, tweeting follow edges, the 31-day candidate pairs with
 their features, and the deterministic fingerprint sample that is labeled and trained on."""
 
+import math
+
 import dagster as dg
 import pyarrow as pa
 from pydantic import Field
@@ -101,6 +103,11 @@ class SamplingConfig(dg.Config):
         10, description="Buckets kept, i.e. the sample rate in per cent. SPEC §1.4 keeps 1 bucket of 100, sized for "
         "Twitter's billions of candidate pairs; the embedded worlds have 10^4-10^5 users, where 1 % leaves a few "
         "thousand training rows a day, so the default keeps 10. Set 1 for the literal rule.")
+    min_rows: int = Field(
+        20_000, ge=0, description="Sized for the data: a day with few candidates keeps more buckets, "
+        "ceil(100 * min_rows / candidates) of them (all when it has fewer than min_rows), so a sparse log (a few "
+        "thousand candidates a day) is labeled whole instead of leaving a handful of positives. Buckets are nested, "
+        "so a pair kept at the configured rate is kept at any higher one. 0 gives the literal rule.")
 
 
 @warehouse_asset("candidates_sampled", candidate_partitions, "candidates", [dep("candidates")],
@@ -118,13 +125,15 @@ def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, 
             if pairs.num_rows == 0:
                 raise dg.Failure(f"{SCHEMA}.candidates partition {day} is missing or empty")
             b = hashing.pair_bucket(pairs["source_id"], pairs["destination_id"])
-            kept = pairs.filter(pa.array((b - config.mod_remainder) % 100 < config.sample_percent))
+            buckets = min(100, max(config.sample_percent, math.ceil(100 * config.min_rows / pairs.num_rows)))
+            kept = pairs.filter(pa.array((b - config.mod_remainder) % 100 < buckets))
             conn.register("kept_pairs", kept)
             n = stage(conn, "stage_candidates_sampled",
                       "SELECT c.* FROM candidates c SEMI JOIN kept_pairs k "
                       "ON k.source_id = c.source_id AND k.destination_id = c.destination_id WHERE c.ds = $ds", {"ds": day})
             return ([checks.non_empty(conn, "stage_candidates_sampled"),
                      checks.unique_pairs(conn, "stage_candidates_sampled")],
-                    {"dagster/row_count": n, "candidates": pairs.num_rows, "sample_rate": n / pairs.num_rows})
+                    {"dagster/row_count": n, "candidates": pairs.num_rows, "sample_rate": n / pairs.num_rows,
+                     "buckets_kept": buckets})
 
         yield from write_days(context, conn, "candidates_sampled", build)

@@ -27,14 +27,27 @@ FEATURES = [  # SPEC §1.8: every selected column but label and if_eval; ids are
     "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks", "decayed_profile_views", "reciprocal_decayed_days",
     "source_share", "destination_in_degree",
 ]
+# Simple scores every model must beat, scored on the same holdout rows (higher = more likely to interact tomorrow).
+BASELINES = {
+    "num_days_heuristic": "num_days",             # SPEC's heuristic: days with an interaction in the look-back
+    "recency": "-days_since_last_interaction",    # the most recent interaction first
+    "decayed_count": "decayed_days",              # interaction days decayed 0.955 per day of age
+    "reciprocity": "reciprocal_decayed_days",     # B's decayed interaction days toward A
+}
 MODEL_KINDS = {
     "boosted_trees": "LightGBM boosted trees with the BigQuery ML options of SPEC §1.10, early-stopped on the if_eval users.",
     "light_ranker": "Logistic regression on z-scored features; mean and std fit on the training split only (SPEC §5, §6.12).",
 }
 
 
+# Directions known in advance (docs/models.md): more, more recent, more reciprocated interaction never lowers the score.
+MONOTONE = {"num_days": 1, "decayed_days": 1, "decayed_explicit": 1, "days_since_last_interaction": -1,
+            "reciprocal_decayed_days": 1}
+
+
 class ModelConfig(dg.Config):
-    boosted_trees: training.BoostedTreesConfig = Field(default_factory=training.BoostedTreesConfig)
+    boosted_trees: training.BoostedTreesConfig = Field(
+        default_factory=lambda: training.BoostedTreesConfig(monotone_constraints=MONOTONE))
     include_id_features: bool = Field(True, description="Use source_id/destination_id as numeric features, as BQML does (SPEC §6.6).")
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
@@ -56,7 +69,8 @@ def model_asset(variant: str, kind: str):
         deps=[dep("planted_interaction_probability", LABEL_DELAY_DAYS + 1, LABEL_DELAY_DAYS + 1)],
         partitions_def=model_partitions, pool=POOL,
         description=f"{variant}: {MODEL_KINDS[kind]} Trained on day T's train set and evaluated on day T+1's labeled "
-                    "candidates (a time-based holdout) against the num_days heuristic and the simulator's oracle.")
+                    "candidates (a time-based holdout) against the baselines (num_days, recency, decayed count, "
+                    "reciprocity) and the simulator's oracle.")
 
 
 @model_asset("prod", "boosted_trees")
@@ -108,7 +122,7 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         oracle = planted_for(conn, holdout, variant)
         rows = {
             kind: training.evaluate(y, predicted, pos_rate, neg_rate),
-            "num_days_heuristic": training.evaluate(y, holdout["num_days"].to_numpy(), probability=False),
+            **{name: training.evaluate(y, baseline_score(holdout, name), probability=False) for name in BASELINES},
             "oracle": training.evaluate(y, oracle) if oracle is not None else None,
         }
         fitted.manifest.update(variant=variant, ds=day.isoformat(), holdout_ds=holdout_day.isoformat(),
@@ -116,15 +130,21 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         path = fitted.save(model_dir(kind, suffix) / day.isoformat())
         store_evaluations(conn, day, holdout_day, variant, {k: v for k, v in rows.items() if v is not None})
     m = rows[kind]
-    table = pl.DataFrame([{"model": k, **{c: v[c] for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss")}}
-                          for k, v in rows.items() if v is not None])
+    table = pl.DataFrame([{"model": k, **{c: v[c] for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss", "ece")}}
+                          for k, v in rows.items() if v is not None],
+                         schema_overrides={c: pl.Float64 for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss", "ece")})
+    best = max(BASELINES, key=lambda b: rows[b]["auc"] if rows[b]["auc"] is not None else -1.0)
     metadata = {
         "auc": m["auc"], "pr_auc": m["pr_auc"], "log_loss": m["log_loss"],
-        "calibrated_log_loss": m["calibrated_log_loss"], "holdout_rows": m["rows"],
+        "calibrated_log_loss": m["calibrated_log_loss"], "ece": m["ece"], "holdout_rows": m["rows"],
+        "best_baseline": best, "best_baseline_auc": rows[best]["auc"],
+        "beats_every_baseline": m["auc"] is not None and all(
+            rows[b]["auc"] is not None and m["auc"] > rows[b]["auc"] for b in BASELINES),
         "holdout_positive_rate": m["positive_rate"], "train_rows": fitted.manifest["trained_rows"],
         "comparison": dg.MetadataValue.md(markdown_table(table)),
         "model_path": dg.MetadataValue.path(str(path)),
-        "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle},
+        "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(),
+                                   "recency": baseline_score(holdout, "recency"), "oracle": oracle},
                                f"{variant} holdout {holdout_day}"),
         "calibration_curve": plots.calibration(
             y, {f"{kind} (calibrated)": downsampling.calibrate(predicted, pos_rate, neg_rate), "oracle": oracle},
@@ -142,6 +162,12 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         metadata["feature_importance_plot"] = plots.bars(features, [abs(c) for c in fitted.manifest["coef"]],
                                                          "|coefficient| per z-scored feature")
     return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
+
+
+def baseline_score(holdout: pl.DataFrame, name: str) -> np.ndarray:
+    column = BASELINES[name]
+    sign = -1.0 if column.startswith("-") else 1.0
+    return sign * holdout[column.lstrip("-")].to_numpy().astype(np.float64)
 
 
 def planted_for(conn, holdout: pl.DataFrame, variant: str) -> np.ndarray | None:

@@ -21,22 +21,32 @@ from . import metrics
 from .common import POOL, key
 from .features import FEATURES
 from .heads import HEADS
-from .models import load_validation, model_dir, split_days
+from .models import BASELINE_MODELS, load_validation, model_dir, split_days
 from .resources import SCHEMA
 
 
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its mean per-head AUC >= the "
                                                    "champion's on the same validation days minus this margin.")
+    must_beat_baselines: bool = Field(True, description="Refuse a challenger whose mean per-head AUC does not beat "
+                                      "the mean per-head AUC of the best baseline (models.py BASELINE_MODELS).")
 
 
-def decide(conn, day, champion_day, max_auc_drop: float) -> dict:
+def decide(conn, day, champion_day, max_auc_drop: float, must_beat_baselines: bool = True) -> dict:
     _, valid_days = split_days(day)
     row = {"ds": day, "valid_first": valid_days[0], "valid_last": valid_days[-1], "champion_ds": champion_day,
            "max_auc_drop": max_auc_drop, "champion_mean_auc": None}
     challenger = dict(conn.execute("SELECT head, auc FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
                                    "AND auc IS NOT NULL", [day]).fetchall())
     row["challenger_mean_auc"] = float(np.mean(list(challenger.values()))) if challenger else None
+    baselines = conn.rows(f"SELECT model, avg(auc) FROM model_evaluations WHERE ds = ? AND auc IS NOT NULL AND model IN "
+                          f"({', '.join(repr(m) for m in BASELINE_MODELS)}) AND head IN (SELECT head FROM "
+                          "model_evaluations WHERE ds = ? AND model = 'boosted_trees' AND auc IS NOT NULL) "
+                          "GROUP BY model ORDER BY avg(auc) DESC, model", [day, day])
+    if must_beat_baselines and challenger and baselines and row["challenger_mean_auc"] <= baselines[0][1]:
+        return {**row, "heads_compared": len(challenger), "promoted": False,
+                "reason": f"mean AUC {row['challenger_mean_auc']:.4f} does not beat the {baselines[0][0]} baseline "
+                          f"({baselines[0][1]:.4f}) over the same heads"}
     if champion_day is None:
         return {**row, "heads_compared": len(challenger), "promoted": bool(challenger),
                 "reason": "first model" if challenger else "no head trained"}
@@ -69,7 +79,7 @@ def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: Ch
             "SELECT DISTINCT ds FROM model_evaluations WHERE ds NOT IN (SELECT ds FROM champion_decisions) "
             "AND ds > coalesce((SELECT max(ds) FROM champion_decisions), DATE '1970-01-01') ORDER BY ds").fetchall()]
         for day in pending:
-            decision = decide(conn, day, current, config.max_auc_drop)
+            decision = decide(conn, day, current, config.max_auc_drop, config.must_beat_baselines)
             conn.register("decision_row", pl.DataFrame([decision], schema_overrides={
                 "champion_ds": pl.Date, "champion_mean_auc": pl.Float64, "challenger_mean_auc": pl.Float64}).to_arrow())
             conn.execute("INSERT INTO champion_decisions BY NAME SELECT * FROM decision_row")
@@ -85,6 +95,6 @@ def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, config: Ch
     return dg.MaterializeResult(metadata={
         "champion_day": current.isoformat(), "champion_mean_auc": best["challenger_mean_auc"],
         "decided_days": len(pending), "promotion_rule": f"promote iff mean per-head AUC >= champion's - {config.max_auc_drop} "
-                                                        "on the challenger's validation days",
+                                                        "on the challenger's validation days and > the best baseline's",
         "decisions": dg.MetadataValue.md(markdown_table(history.select(
             "ds", "promoted", "champion_ds", "heads_compared", "challenger_mean_auc", "champion_mean_auc", "reason")))})

@@ -30,7 +30,10 @@ def test_a_whole_day_materialises_end_to_end(realgraph):
     result = realgraph.materialize(MODELS, D(36))
     assert result.success
     metrics = realgraph.frame("SELECT * FROM model_evaluations")
-    assert set(metrics["model"]) == {"boosted_trees", "light_ranker", "num_days_heuristic", "oracle"}
+    assert set(metrics["model"]) == {"boosted_trees", "light_ranker", "num_days_heuristic", "recency", "decayed_count",
+                                     "reciprocity", "oracle"}
+    # every baseline is scored on the model's holdout rows
+    assert metrics.group_by("ds", "variant").agg(pl.col("rows").n_unique())["rows"].max() == 1
     assert set(metrics["variant"]) == {"prod", "prod_explicit"}
     assert (metrics["holdout_ds"] == D(37)).all()
     assert metrics.filter(pl.col("model") == "oracle")["auc"].min() > 0.6  # the planted signal is learnable
@@ -38,8 +41,11 @@ def test_a_whole_day_materialises_end_to_end(realgraph):
     meta = mats["boosted_trees"].materialization.metadata
     assert {"auc", "comparison", "feature_importance", "model_path"} <= set(meta)
     model = training.load_model(meta["model_path"].value)
-    assert model.features[2:] == ["num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
-                                  "num_profile_views", "days_since_last_interaction", "label_types"]
+    assert model.features[2:10] == ["num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
+                                    "num_profile_views", "days_since_last_interaction", "label_types"]
+    assert {"decayed_days", "reciprocal_decayed_days", "source_share", "destination_in_degree"} <= set(model.features)
+    assert meta["ece"].value < 0.1 and meta["best_baseline"].value in {"num_days_heuristic", "recency",
+                                                                        "decayed_count", "reciprocity"}
     holdout = realgraph.frame("SELECT * FROM labeled_candidates WHERE ds = ?", [D(37)])
     auc = training.evaluate(holdout["label"].to_numpy(), model.predict(holdout))["auc"]
     assert abs(auc - meta["auc"].value) < 1e-9  # the stored model is the evaluated model
@@ -71,7 +77,8 @@ def test_champion_is_promoted_only_within_the_margin(realgraph):
     realgraph.materialize(MODELS, D(37))
 
     def decisions(margin):
-        realgraph.materialize(["champion"], D(0), config={"champion": {"max_auc_drop": margin}})
+        realgraph.materialize(["champion"], D(0), config={"champion": {"max_auc_drop": margin,
+                                                                       "must_beat_baselines": False}})
         return realgraph.frame("SELECT * FROM champion_decisions WHERE model = 'boosted_trees' ORDER BY ds")
 
     strict = decisions(-1.0)  # a challenger would need an AUC one point above the champion's: never
@@ -85,3 +92,16 @@ def test_champion_is_promoted_only_within_the_margin(realgraph):
     holdout = realgraph.frame("SELECT * FROM labeled_candidates WHERE ds = ?", [D(38)])
     expected = training.evaluate(holdout["label"].to_numpy(), old.predict(holdout))["auc"]
     assert abs(lenient["champion_auc"][1] - expected) < 1e-12
+
+
+def test_champion_refuses_a_model_that_loses_to_a_baseline(realgraph):
+    materialize_world(realgraph, model_day=D(36))
+    realgraph.materialize(MODELS, D(36))
+    model_auc = realgraph.sql("SELECT auc FROM model_evaluations WHERE ds = ? AND variant = 'prod' "
+                              "AND model = 'boosted_trees'", [D(36)])[0][0]
+    realgraph.execute("UPDATE model_evaluations SET auc = ? WHERE ds = ? AND variant = 'prod' AND model = 'recency'",
+                      [model_auc + 0.001, D(36)])  # a baseline that scores better on the same holdout
+    realgraph.materialize(["champion"], D(0))
+    [row] = realgraph.frame("SELECT * FROM champion_decisions WHERE model = 'boosted_trees'").iter_rows(named=True)
+    assert not row["promoted"] and "recency baseline" in row["reason"]
+    assert not (realgraph.home / "models/realgraph/boosted_trees/CHAMPION").exists()

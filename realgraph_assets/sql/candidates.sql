@@ -3,7 +3,7 @@
 -- $max_candidates_per_source per source by RANK over (num_days, num_tweets) descending: ties are kept, so a source
 -- can exceed the limit, as in the source.
 -- Added pair features in the spirit of the production Real Graph edge features (twitter/the-algorithm
--- src/scala/com/twitter/interaction_graph/scio/agg_all/ and .../common/InteractionGraphRawInput): counts decayed by
+-- src/scala/com/twitter/interaction_graph/scio/agg_all/ and .../scio/common/FeatureGeneratorUtil.scala): counts decayed by
 -- $decay per day of age (the aggregate's half-life of ~15 days), days since the first and last interaction, B's
 -- interactions toward A (reciprocity), A's share of its interactions going to B, and B's in-degree. Everything comes
 -- from ONE scan of interaction_days over [T-30, T]: no row at or after T+1 is read. Decayed sums add DECIMAL weights

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS train_explicit AS SELECT * FROM train LIMIT 0;
 CREATE TABLE IF NOT EXISTS model_evaluations (
     ds DATE NOT NULL, variant VARCHAR NOT NULL, model VARCHAR NOT NULL, holdout_ds DATE NOT NULL,
     rows BIGINT NOT NULL, positive_rate DOUBLE NOT NULL,
-    auc DOUBLE, pr_auc DOUBLE, log_loss DOUBLE, calibrated_log_loss DOUBLE);
+    auc DOUBLE, pr_auc DOUBLE, log_loss DOUBLE, calibrated_log_loss DOUBLE,
+    ece DOUBLE);                        -- expected calibration error after the downsampling correction (models only)
 CREATE TABLE IF NOT EXISTS champion_decisions (
     variant VARCHAR NOT NULL, model VARCHAR NOT NULL,
     ds DATE NOT NULL,                   -- the challenger: the model trained on day ds
