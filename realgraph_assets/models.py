@@ -35,7 +35,7 @@ BASELINES = {
     "reciprocity": "reciprocal_decayed_days",     # B's decayed interaction days toward A
 }
 MODEL_KINDS = {
-    "boosted_trees": "LightGBM boosted trees with the BigQuery ML options of SPEC §1.10, early-stopped on the if_eval users.",
+    "boosted_trees": "LightGBM boosted trees (SPEC §1.10 options with defaults that learn, docs/models.md), early-stopped on the if_eval users.",
     "light_ranker": "Logistic regression on z-scored features; mean and std fit on the training split only (SPEC §5, §6.12).",
 }
 
