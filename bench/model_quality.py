@@ -26,6 +26,7 @@ def main() -> None:
                              "so thin windows can widen)")
     parser.add_argument("--variants", default="prod", help="prod, prod_explicit or both (comma-separated)")
     parser.add_argument("--models-only", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="print the table of what --home already holds")
     args = parser.parse_args()
     os.environ.update(FEEDTRAIN_HOME=args.home or f"/tmp/mq_{args.world}", FEEDTRAIN_WORLD=args.world)
 
@@ -46,7 +47,8 @@ def main() -> None:
     models = [f"{kind}{VARIANTS[v][0]}" for v in args.variants.split(",") for kind in ("boosted_trees", "light_ranker")]
     instance = dg.DagsterInstance.ephemeral()
     started = time.time()
-    for selection, a, b in demo.steps(first - dt.timedelta(days=history - 7), args.last_model_day):
+    for selection, a, b in [] if args.report_only else demo.steps(first - dt.timedelta(days=history - 7),
+                                                                  args.last_model_day):
         if selection == demo.MODELS:
             a = first
             for day in days_between(a, b):
@@ -63,7 +65,7 @@ def main() -> None:
     print(f"\nworld={args.world}, model days {first}..{args.last_model_day}, {time.time() - started:.0f}s\n")
     for variant in args.variants.split(","):
         v = ev.filter(pl.col("variant") == variant)
-        wide = v.pivot(on="model", index="ds", values="auc").sort("ds")
+        wide = v.pivot(on="model", index="ds", values="auc").sort("ds").drop_nulls("boosted_trees")
         meta = v.filter(pl.col("model") == "boosted_trees").select("ds", "rows", "positive_rate", "ece")
         wide = wide.join(meta, on="ds")
         beats = wide.select(pl.all_horizontal([pl.col("boosted_trees") > pl.col(b) for b in BASELINES]).alias("beats"))
