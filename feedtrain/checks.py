@@ -27,7 +27,9 @@ UPSTREAM_DAYS_PRESENT = CheckDef(
     "from upstream days that changed since (blocking).")
 NON_EMPTY = CheckDef("non_empty", "The partition has at least one row (blocking).")
 UNIQUE_PAIRS = CheckDef("unique_pairs", "(source_id, destination_id) is unique within the partition (blocking).")
-POSITIVE_RATE_IN_BAND = CheckDef("positive_rate_in_band", "The share of label = 1 rows lies in the configured band (blocking).")
+POSITIVE_RATE_IN_BAND = CheckDef(
+    "positive_rate_in_band", "The share of label = 1 rows is consistent with the trailing days' observed rate (within a "
+    "factor), and within the absolute floor and ceiling, allowing for the day's sampling noise (blocking).")
 
 
 def specs(asset: dg.AssetKey, *defs: CheckDef) -> list[dg.AssetCheckSpec]:
@@ -88,13 +90,55 @@ def unique_pairs(conn, relation: str) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=UNIQUE_PAIRS.name, passed=dup == 0, metadata={"duplicated_pairs": dup})
 
 
-def positive_rate_in_band(conn, relation: str, low: float, high: float) -> dg.AssetCheckResult:
-    rows, rate = conn.rows(f"SELECT count(*), avg(label) FROM {relation}")[0]
-    rate = float(rate) if rate is not None else float("nan")
+def trailing_positives(conn, table: str, day: dt.date, days: int) -> tuple[int, int]:
+    """(rows, positives) of the committed days of ``table`` in [day - days, day - 1]: the observed rate the day's
+    rate is compared with. Days that failed the check were never committed, so a broken day never moves the band."""
+    rows, positives = conn.rows(f"SELECT count(*), coalesce(sum(label), 0) FROM {table} "
+                                "WHERE ds BETWEEN $first AND $last",
+                                {"first": day - dt.timedelta(days=days), "last": day - dt.timedelta(days=1)})[0]
+    return int(rows), int(positives)
+
+
+@dataclasses.dataclass(frozen=True)
+class RateBand:
+    """The positive-rate rule: the day's rate must be within ``max_ratio`` of the trailing rate (when the trailing days
+    hold at least ``min_trailing_positives`` positives) and within [floor, ceiling]; a count is outside the band only
+    if a binomial draw at the band's edge would give it with probability below ``alpha`` (so a thin day's noise
+    passes, a broken join does not)."""
+
+    floor: float = 0.0001
+    ceiling: float = 0.9
+    max_ratio: float = 3.0
+    alpha: float = 0.01
+    min_trailing_positives: int = 20
+
+    def bounds(self, trailing: tuple[int, int]) -> tuple[float, float, float | None]:
+        rows, positives = trailing
+        if positives < self.min_trailing_positives:
+            return self.floor, self.ceiling, None
+        rate = positives / rows
+        return max(self.floor, rate / self.max_ratio), min(self.ceiling, rate * self.max_ratio), rate
+
+
+def positive_rate_in_band(conn, relation: str, band: RateBand, trailing: tuple[int, int] = (0, 0)) -> dg.AssetCheckResult:
+    from scipy.stats import binom
+
+    n, k = conn.rows(f"SELECT count(*), coalesce(sum(label), 0) FROM {relation}")[0]
+    n, k = int(n), int(k)
+    low, high, trailing_rate = band.bounds(trailing)
+    rate = k / n if n else float("nan")
+    p_low = float(binom.cdf(k, n, low)) if n else 0.0  # P(count <= k) at the lower edge
+    p_high = float(binom.sf(k - 1, n, high)) if n else 0.0  # P(count >= k) at the upper edge
+    passed = n > 0 and p_low >= band.alpha and p_high >= band.alpha
+    basis = (f"trailing rate {trailing_rate:.3g} ({trailing[1]} of {trailing[0]}) within x{band.max_ratio}"
+             if trailing_rate is not None else "no trailing history")
     return dg.AssetCheckResult(
-        check_name=POSITIVE_RATE_IN_BAND.name, passed=rows > 0 and low <= rate <= high,
-        description=f"positive rate {rate:.4f}, band [{low}, {high}]",
-        metadata={"positive_rate": rate, "band_low": low, "band_high": high, "rows": rows},
+        check_name=POSITIVE_RATE_IN_BAND.name, passed=passed,
+        description=(f"positive rate {rate:.3g} ({k} of {n} rows), band [{low:.3g}, {high:.3g}] from {basis}, floor "
+                     f"{band.floor:g}, ceiling {band.ceiling:g}; P(this few) {p_low:.2g}, P(this many) {p_high:.2g}, "
+                     f"blocking below {band.alpha:g}"),
+        metadata={"positive_rate": rate, "band_low": low, "band_high": high, "rows": n, "positives": k,
+                  "trailing_rate": trailing_rate if trailing_rate is not None else float("nan")},
     )
 
 

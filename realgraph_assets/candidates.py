@@ -1,6 +1,8 @@
 """Candidates (docs/realgraph.md §1.3-1.4): the daily per-pair aggregate, tweeting follow edges, the 31-day candidate pairs with
 their features, and the deterministic fingerprint sample that is labeled and trained on."""
 
+import math
+
 import dagster as dg
 import pyarrow as pa
 from pydantic import Field
@@ -9,10 +11,10 @@ from feedtrain import checks, hashing
 from feedtrain.daily import span
 from feedtrain.warehouse import Warehouse, preview, stage
 
-from .labels import BIT
+from .labels import BIT, EXPLICIT_MASK
 from .location import dep, label_bits_table, sql, warehouse_asset, write_days
 from .resources import SCHEMA
-from .windows import LOOKBACK_DAYS, TWEET_COUNT_DAYS, candidate_partitions, events_partitions, tweet_count_partitions
+from .windows import DAILY_DECAY, LOOKBACK_DAYS, TWEET_COUNT_DAYS, candidate_partitions, events_partitions, tweet_count_partitions
 
 
 @warehouse_asset("interaction_days", events_partitions, "candidates", [dep("interaction_graph_labels_daily")],
@@ -72,8 +74,9 @@ class CandidatesConfig(dg.Config):
                   dep("interaction_graph_agg_negative_edge_snapshot")],
                  [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: CandidatesConfig):
-    """Candidate pairs of day T with their ten features (docs/realgraph.md §1.3, §1.8): pairs that interacted in [T-30, T] or
-    are tweeting follow edges, negative edges removed, top 2000 per source by (num_days, num_tweets), ties broken by the pair's fingerprint."""
+    """Candidate pairs of day T with their features (docs/realgraph.md §1.3, §1.8, and the decayed/reciprocal pair features of
+    docs/models.md): pairs that interacted in [T-30, T] or are tweeting follow edges, negative edges removed, top 2000
+    per source by (num_days, num_tweets), ties broken by the pair's fingerprint."""
     with warehouse.connect() as conn:
         def build(day):
             present = checks.upstream_days_present(conn, {
@@ -81,10 +84,11 @@ def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: 
                 "interaction_graph_agg_negative_edge_snapshot": [day]})
             if not present.passed:
                 return [present], {}
-            params = {"ds": day, "lookback_days": LOOKBACK_DAYS,
+            params = {"ds": day, "lookback_days": LOOKBACK_DAYS, "decay": DAILY_DECAY, "explicit_mask": EXPLICIT_MASK,
                       "max_candidates_per_source": config.max_candidates_per_source,
                       **{f"bit_{n.removeprefix('num_')}": BIT[n] for n in
-                         ("num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views")}}
+                         ("num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views", "num_replies",
+                          "num_retweets", "num_mentions")}}
             n = stage(conn, "stage_candidates", sql("candidates"), params)
             sources = conn.scalar("SELECT count(DISTINCT source_id) FROM stage_candidates")
             return ([present, checks.non_empty(conn, "stage_candidates"), checks.unique_pairs(conn, "stage_candidates")],
@@ -99,6 +103,11 @@ class SamplingConfig(dg.Config):
         10, ge=1, le=100, description="Buckets kept, i.e. the sample rate in per cent. docs/realgraph.md §1.4 keeps 1 bucket of 100, sized for "
         "Twitter's billions of candidate pairs; the embedded worlds have 10^4-10^5 users, where 1 % leaves a few "
         "thousand training rows a day, so the default keeps 10. Set 1 for the literal rule.")
+    min_rows: int = Field(
+        20_000, ge=0, description="Sized for the data: a day with few candidates keeps more buckets, "
+        "ceil(100 * min_rows / candidates) of them (all when it has fewer than min_rows), so a sparse log (a few "
+        "thousand candidates a day) is labeled whole instead of leaving a handful of positives. Buckets are nested, "
+        "so a pair kept at the configured rate is kept at any higher one. 0 gives the literal rule.")
 
 
 @warehouse_asset("candidates_sampled", candidate_partitions, "candidates", [dep("candidates")],
@@ -117,13 +126,15 @@ def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, 
             if pairs.num_rows == 0:
                 raise dg.Failure(f"{SCHEMA}.candidates partition {day} is empty")
             b = hashing.pair_bucket(pairs["source_id"], pairs["destination_id"])
-            kept = pairs.filter(pa.array((b - config.mod_remainder) % 100 < config.sample_percent))
+            buckets = min(100, max(config.sample_percent, math.ceil(100 * config.min_rows / pairs.num_rows)))
+            kept = pairs.filter(pa.array((b - config.mod_remainder) % 100 < buckets))
             conn.register("kept_pairs", kept)
             n = stage(conn, "stage_candidates_sampled",
                       "SELECT c.* FROM candidates c SEMI JOIN kept_pairs k "
                       "ON k.source_id = c.source_id AND k.destination_id = c.destination_id WHERE c.ds = $ds", {"ds": day})
             return ([present, checks.non_empty(conn, "stage_candidates_sampled"),
                      checks.unique_pairs(conn, "stage_candidates_sampled")],
-                    {"dagster/row_count": n, "candidates": pairs.num_rows, "sample_rate": n / pairs.num_rows})
+                    {"dagster/row_count": n, "candidates": pairs.num_rows, "sample_rate": n / pairs.num_rows,
+                     "buckets_kept": buckets})
 
         yield from write_days(context, conn, "candidates_sampled", build)

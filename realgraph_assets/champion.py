@@ -2,7 +2,9 @@
 
 For each model kind, the days' models are replayed in order: the first becomes champion; each later one (the
 challenger) and the current champion are both scored on the challenger's holdout (the next day's labeled candidates),
-and the challenger is promoted iff its AUC is at least the champion's minus ``max_auc_drop``.  The whole chain is
+and the challenger is promoted iff its AUC is at least the champion's minus ``max_auc_drop`` and it beats the best
+baseline (num_days, recency, decayed count, reciprocity) on that holdout: a model a one-column rule outscores never
+serves.  The whole chain is
 recomputed on every run, so a retrained day or a changed margin gives a consistent history; the decisions go to
 ``champion_decisions`` and the champion's day to ``models/realgraph/<model>/CHAMPION`` for a serving system to read.
 A model day whose files on disk are not the ones its evaluation recorded (``ModelStore.verify``: a crash between the
@@ -20,20 +22,26 @@ from feedtrain.warehouse import Warehouse, markdown_table
 
 from .labels import VARIANTS
 from .location import POOL, key
-from .models import MODEL_KINDS
+from .models import BASELINES, MODEL_KINDS
 from .resources import SCHEMA
 
 
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its holdout AUC >= the champion's "
                                                    "AUC on the same holdout minus this margin.")
+    must_beat_baselines: bool = Field(True, description="Refuse a challenger whose holdout AUC does not beat every "
+                                      "baseline's (models.py BASELINES) on the same rows.")
 
 
-def decide(conn, store: ModelStore, variant: str, kind: str, max_auc_drop: float) -> pl.DataFrame:
+def decide(conn, store: ModelStore, variant: str, kind: str, max_auc_drop: float,
+           must_beat_baselines: bool = True) -> pl.DataFrame:
     suffix = VARIANTS[variant][0]
     name = kind + suffix  # the model asset's name, and its directory in the store
     days = conn.rows("SELECT ds, holdout_ds, auc, artifact_sha256 FROM model_evaluations WHERE variant = ? AND model = ? "
                      "ORDER BY ds", [variant, kind])
+    best_baseline = {ds: (name, auc) for ds, name, auc in conn.rows(
+        f"SELECT ds, arg_max(model, auc), max(auc) FROM model_evaluations WHERE variant = ? AND model IN "
+        f"({', '.join(repr(b) for b in BASELINES)}) GROUP BY ds", [variant])}
     decisions, champion = [], None  # champion: (day, Model)
     for day, holdout_day, auc, sha256 in days:
         row = {"variant": variant, "model": kind, "ds": day, "holdout_ds": holdout_day, "challenger_auc": auc,
@@ -41,6 +49,11 @@ def decide(conn, store: ModelStore, variant: str, kind: str, max_auc_drop: float
         problem = store.verify(name, day, sha256)
         if problem:
             decisions.append({**row, "promoted": False, "reason": f"{problem}: re-run {name} for {day}"})
+            continue
+        baseline, baseline_auc = best_baseline.get(day, (None, None))
+        if must_beat_baselines and baseline_auc is not None and (auc is None or auc <= baseline_auc):
+            decisions.append({**row, "promoted": False, "reason": f"AUC {auc if auc is None else round(auc, 4)} does "
+                              f"not beat the {baseline} baseline ({baseline_auc:.4f}) on {holdout_day}"})
             continue
         challenger = training.load_model(store.path(name, day))
         if champion is None:
@@ -71,7 +84,7 @@ def champion_asset(variant: str):
         deps=[key(f"{kind}{suffix}") for kind in MODEL_KINDS], pool=POOL, kinds={"duckdb"},
         description=f"The serving {variant} model of each kind: every day's model is compared with the current "
                     "champion on the challenger's next-day holdout and promoted iff its AUC is no worse than the "
-                    "champion's by more than the configured margin.")
+                    "champion's by more than the configured margin and it beats every baseline.")
 
 
 @champion_asset("prod")
@@ -89,7 +102,7 @@ def promote(warehouse: Warehouse, store: ModelStore, config: ChampionConfig, var
     """Replay every model kind's promotion chain of ``variant``, store the decisions, write each CHAMPION pointer."""
     suffix = VARIANTS[variant][0]
     with warehouse.connect() as conn:
-        per_kind = [decide(conn, store, variant, kind, config.max_auc_drop) for kind in MODEL_KINDS]
+        per_kind = [decide(conn, store, variant, kind, config.max_auc_drop, config.must_beat_baselines) for kind in MODEL_KINDS]
         if not any(d.height for d in per_kind):
             raise dg.Failure(f"no {variant} models have been trained yet")
         decisions = pl.concat([d for d in per_kind if d.height], how="vertical_relaxed")
@@ -107,5 +120,5 @@ def promote(warehouse: Warehouse, store: ModelStore, config: ChampionConfig, var
         decisions.sort("ds", descending=True).head(20)
         .select("model", "ds", "promoted", "champion_ds", "challenger_auc", "champion_auc", "reason")))
     metadata["promotion_rule"] = (f"promote iff challenger AUC >= champion AUC - {config.max_auc_drop}, both scored on "
-                                  "the challenger's next-day holdout")
+                                  "the challenger's next-day holdout, and challenger AUC > every baseline's AUC there")
     return dg.MaterializeResult(metadata=metadata)

@@ -15,8 +15,17 @@ from .windows import LABEL_DELAY_DAYS, label_partitions
 
 
 class LabelsConfig(dg.Config):
-    min_positive_rate: float = Field(0.005, ge=0, le=1, description="Lowest acceptable share of positives in a day (blocking).")
-    max_positive_rate: float = Field(0.6, ge=0, le=1, description="Highest acceptable share of positives in a day (blocking).")
+    """The positive-rate check (feedtrain/checks.py RateBand): relative to the trailing days' observed rate, with an
+    absolute floor and ceiling as a safety net. Real next-day rates swing 2-3x from day to day on sparse logs
+    (0.2 %-1 % around 0.5 %); a broken join (all negative, all positive, a 10x jump) is far outside."""
+
+    min_positive_rate: float = Field(0.0001, ge=0, le=1, description="Absolute floor of the daily positive rate (blocking).")
+    max_positive_rate: float = Field(0.9, ge=0, le=1, description="Absolute ceiling of the daily positive rate (blocking).")
+    max_rate_ratio: float = Field(3.0, ge=1.0, description="The day's rate must be within this factor of the trailing "
+                                  "days' pooled rate (either way).")
+    trailing_days: int = Field(14, ge=1, description="Committed labeled days before T whose pooled rate is the reference.")
+    alpha: float = Field(0.01, gt=0, lt=1, description="A count counts as outside the band only if a binomial draw at "
+                         "the band's edge gives it with probability below alpha (a thin day's noise passes).")
 
 
 def labeled_asset(variant: str):
@@ -58,7 +67,9 @@ def build_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
             n = stage(conn, f"stage_{labeled_table}", sql("labeled_candidates"),
                       {"ds": day, "positive_mask": positive_mask})
             rel = f"stage_{labeled_table}"
-            rate = checks.positive_rate_in_band(conn, rel, config.min_positive_rate, config.max_positive_rate)
+            band = checks.RateBand(config.min_positive_rate, config.max_positive_rate, config.max_rate_ratio, config.alpha)
+            rate = checks.positive_rate_in_band(
+                conn, rel, band, checks.trailing_positives(conn, labeled_table, day, config.trailing_days))
             return ([present, checks.non_empty(conn, rel), checks.unique_pairs(conn, rel), rate],
                     {"dagster/row_count": n, "positive_rate": rate.metadata["positive_rate"].value,
                      "preview": preview(conn, f"FROM {rel}"), "recent_days": recent_days(conn, rel, day)})

@@ -24,15 +24,32 @@ from .windows import LABEL_DELAY_DAYS, model_partitions
 FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_eval; ids are features in BQML (docs/realgraph.md §6.6)
     "source_id", "destination_id", "num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
     "num_profile_views", "days_since_last_interaction", "label_types",
+    # point-in-time pair features of sql/candidates.sql (docs/models.md)
+    "days_since_first_interaction", "decayed_days", "decayed_explicit", "decayed_favorites", "decayed_replies",
+    "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks", "decayed_profile_views", "reciprocal_decayed_days",
+    "source_share", "destination_in_degree",
 ]
+# Simple scores every model must beat, scored on the same holdout rows (higher = more likely to interact tomorrow).
+BASELINES = {
+    "num_days_heuristic": "num_days",             # SPEC's heuristic: days with an interaction in the look-back
+    "recency": "-days_since_last_interaction",    # the most recent interaction first
+    "decayed_count": "decayed_days",              # interaction days decayed 0.955 per day of age
+    "reciprocity": "reciprocal_decayed_days",     # B's decayed interaction days toward A
+}
 MODEL_KINDS = {
-    "boosted_trees": "LightGBM boosted trees with the BigQuery ML options of docs/realgraph.md §1.10, early-stopped on the if_eval users.",
-    "light_ranker": "Logistic regression on z-scored features; mean and std fit on the training split only (docs/recap.md §5, §6.12).",
+    "boosted_trees": "LightGBM boosted trees (docs/realgraph.md §1.10 options with defaults that learn, docs/models.md), early-stopped on the if_eval users.",
+    "light_ranker": "Logistic regression on z-scored features; mean and std fit on the training split only (docs/realgraph.md §5, §6.12).",
 }
 
 
+# Directions known in advance (docs/models.md): more, more recent, more reciprocated interaction never lowers the score.
+MONOTONE = {"num_days": 1, "decayed_days": 1, "decayed_explicit": 1, "days_since_last_interaction": -1,
+            "reciprocal_decayed_days": 1}
+
+
 class ModelConfig(dg.Config):
-    boosted_trees: training.BoostedTreesConfig = Field(default_factory=training.BoostedTreesConfig)
+    boosted_trees: training.BoostedTreesConfig = Field(
+        default_factory=lambda: training.BoostedTreesConfig(monotone_constraints=MONOTONE))
     include_id_features: bool = Field(True, description="Use source_id/destination_id as numeric features, as BQML does (docs/realgraph.md §6.6).")
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
@@ -49,7 +66,8 @@ def model_asset(variant: str, kind: str):
         check_specs=checks.specs(key(f"{kind}{suffix}"), checks.UPSTREAM_DAYS_PRESENT),
         partitions_def=model_partitions, backfill_policy=POLICY, pool=POOL,
         description=f"{variant}: {MODEL_KINDS[kind]} Trained on day T's train set and evaluated on day T+1's labeled "
-                    "candidates (a time-based holdout) against the num_days heuristic and the simulator's oracle.")
+                    "candidates (a time-based holdout) against the baselines (num_days, recency, decayed count, "
+                    "reciprocity) and the simulator's oracle.")
 
 
 @model_asset("prod", "boosted_trees")
@@ -114,14 +132,13 @@ def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.Dat
         fitted = training.fit_boosted_trees(train, features, config.boosted_trees, eval_mask)
     else:
         fitted = training.fit_light_ranker(train, features, eval_mask, config.light_ranker_c)
-    window_rate = float(train["label"].cast(pl.Float64).dot(train["weight"]) / train["weight"].sum())
-    pos_rate, neg_rate = downsampling.realgraph_keep_rates(window_rate)
+    pos_rate, neg_rate = downsampling.keep_rates_from_weights(train["label"].to_numpy(), train["weight"].to_numpy())
     y = holdout["label"].to_numpy()
     predicted = fitted.predict(holdout)
     oracle = planted_for(conn, holdout, variant)
     rows = {
         kind: training.evaluate(y, predicted, pos_rate, neg_rate),
-        "num_days_heuristic": training.evaluate(y, holdout["num_days"].to_numpy(), probability=False),
+        **{name: training.evaluate(y, baseline_score(holdout, name), probability=False) for name in BASELINES},
         "oracle": training.evaluate(y, oracle) if oracle is not None else None,
     }
     fitted.manifest.update(variant=variant, ds=day.isoformat(), holdout_ds=holdout_day.isoformat(),
@@ -134,16 +151,22 @@ def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.Dat
          for k, v in rows.items() if v is not None]), ["ds", "variant", "model"], [artifact])
     path = store.path(f"{kind}{suffix}", day)
     m = rows[kind]
-    table = pl.DataFrame([{"model": k, **{c: v[c] for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss")}}
-                          for k, v in rows.items() if v is not None])
+    table = pl.DataFrame([{"model": k, **{c: v[c] for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss", "ece")}}
+                          for k, v in rows.items() if v is not None],
+                         schema_overrides={c: pl.Float64 for c in ("auc", "pr_auc", "log_loss", "calibrated_log_loss", "ece")})
+    best = max(BASELINES, key=lambda b: rows[b]["auc"] if rows[b]["auc"] is not None else -1.0)
     metadata = {
         "auc": m["auc"], "pr_auc": m["pr_auc"], "log_loss": m["log_loss"],
-        "calibrated_log_loss": m["calibrated_log_loss"], "holdout_rows": m["rows"],
+        "calibrated_log_loss": m["calibrated_log_loss"], "ece": m["ece"], "holdout_rows": m["rows"],
+        "best_baseline": best, "best_baseline_auc": rows[best]["auc"],
+        "beats_every_baseline": m["auc"] is not None and all(
+            rows[b]["auc"] is not None and m["auc"] > rows[b]["auc"] for b in BASELINES),
         "holdout_positive_rate": m["positive_rate"], "train_rows": fitted.manifest["trained_rows"],
         "comparison": dg.MetadataValue.md(markdown_table(table)),
         "model_path": dg.MetadataValue.path(str(path)), "model_sha256": artifact.sha256,
         "roc": plots.roc_inline(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle}),
-        "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle},
+        "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(),
+                                   "recency": baseline_score(holdout, "recency"), "oracle": oracle},
                                f"{variant} holdout {holdout_day}"),
         "calibration_curve": plots.calibration(
             y, {f"{kind} (calibrated)": downsampling.calibrate(predicted, pos_rate, neg_rate), "oracle": oracle},
@@ -161,6 +184,12 @@ def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.Dat
         metadata["feature_importance_plot"] = plots.bars(features, [abs(c) for c in fitted.manifest["coef"]],
                                                          "|coefficient| per z-scored feature")
     return {k: v for k, v in metadata.items() if v is not None}
+
+
+def baseline_score(holdout: pl.DataFrame, name: str) -> np.ndarray:
+    column = BASELINES[name]
+    sign = -1.0 if column.startswith("-") else 1.0
+    return sign * holdout[column.lstrip("-")].to_numpy().astype(np.float64)
 
 
 def planted_for(conn, holdout: pl.DataFrame, variant: str) -> np.ndarray | None:

@@ -53,13 +53,25 @@ class Preset:
     noise_per_user: float  # mean stranger interactions per user per day
     tweets_per_user: float  # mean public tweets per user per day
     base_rate: float = 0.12  # scales the daily interaction intensity of an average tie
+    tie_life_days: float | None = None  # mean life of a tie formed after the epoch (None: ~45 % die within 13 months)
+    born_before_epoch: float = 0.6  # share of ties alive from before the epoch
+    ramp_days: float = 7.0  # a new tie reaches full intensity after this many days
+    follow_rate: float = 1.0  # scales the chance that a tie comes with a follow (0: no follow graph)
+    negative_rate: float = 0.03  # share of ties that end with a negative action (0: no negative edges)
 
 
+# "sparse" is shaped like a real Q&A site's user-to-user log (answers and comments): ~110 interacting pairs and ~1,000
+# candidate sources a day, a next-day positive rate of ~0.5 % among the candidates, and strong recency (a pair
+# interacts in a burst of a few days, then rarely again); no follows, tweets or negative edges, as such logs have none.
+SPARSE = dict(noise_per_user=0.045, tweets_per_user=0.0, base_rate=0.25, tie_life_days=6.0, born_before_epoch=0.0,
+              ramp_days=1.0, follow_rate=0.0, negative_rate=0.0)
 PRESETS = {
     "tiny": Preset(users=300, ties_per_user=10, noise_per_user=0.3, tweets_per_user=1.0),
     "small": Preset(users=3_000, ties_per_user=20, noise_per_user=0.3, tweets_per_user=1.0),
     "default": Preset(users=20_000, ties_per_user=25, noise_per_user=0.3, tweets_per_user=1.0),
     "bench": Preset(users=100_000, ties_per_user=30, noise_per_user=0.3, tweets_per_user=1.0),
+    "sparse": Preset(users=2_000, ties_per_user=6, **SPARSE),
+    "sparse_tiny": Preset(users=600, ties_per_user=6, **SPARSE),  # the sparse regime at CI size
 }
 
 
@@ -85,7 +97,7 @@ class World:
         # Users: heavy-tailed activity (as a source) and popularity (as a destination), communities for homophily.
         self.activity = mean_one(rng.lognormal(0.0, 0.9, n))
         self.popularity = mean_one(rng.pareto(1.5, n) + 0.05)
-        self.tweet_rate = self.preset.tweets_per_user * mean_one(rng.lognormal(0.0, 1.0, n))
+        self.tweet_rate = self.preset.tweets_per_user * mean_one(rng.lognormal(0.0, 1.0, n))  # all 0 without tweets
         community = rng.integers(0, max(1, n // 150), n)
 
         # Latent ties: out-degree grows with activity; 75 % inside the community, destination ~ popularity.
@@ -110,15 +122,19 @@ class World:
         self.explicit_scale = rng.beta(2.0, 2.0, m) * 2.0
 
         # Lifecycle, in days since the epoch: 60 % of ties predate it; the rest form over the next ~13 months.
-        self.birth = np.where(rng.random(m) < 0.6, -NEVER, rng.integers(-60, 400, m)).astype(np.int64)
-        self.death = np.where(rng.random(m) < 0.45, rng.integers(0, 400, m), NEVER).astype(np.int64)
-        self.death = np.maximum(self.death, self.birth + 14)
-        # Negative actions: 3 % of ties end with one; the day it happens every later interaction stops.
-        negative = rng.random(m) < 0.03
+        p = self.preset
+        self.birth = np.where(rng.random(m) < p.born_before_epoch, -NEVER, rng.integers(-60, 400, m)).astype(np.int64)
+        if p.tie_life_days is None:
+            self.death = np.where(rng.random(m) < 0.45, rng.integers(0, 400, m), NEVER).astype(np.int64)
+            self.death = np.maximum(self.death, self.birth + 14)
+        else:  # short-lived ties: a burst of interactions, then silence (strong recency)
+            self.death = self.birth + 1 + rng.geometric(1.0 / p.tie_life_days, m)
+        # Negative actions: a share of ties ends with one; the day it happens every later interaction stops.
+        negative = rng.random(m) < p.negative_rate
         self.negative_day = np.where(negative, rng.integers(-120, 400, m), NEVER).astype(np.int64)
         self.negative_type = rng.integers(0, len(NEGATIVE_TYPES), m)
         # Follows: likely for strong ties, sometimes for weak ones; made when the tie forms (or before the epoch).
-        follows = rng.random(m) < np.where(self.affinity > 1.0, 0.8, 0.3)
+        follows = rng.random(m) < p.follow_rate * np.where(self.affinity > 1.0, 0.8, 0.3)
         delay = rng.geometric(0.5, m) - 1
         self.follow_day = np.where(follows, np.maximum(self.birth, -NEVER // 2) + delay, NEVER).astype(np.int64)
         ends_follow = np.isin(self.negative_type, [NEGATIVE_TYPES.index("num_blocks"), NEGATIVE_TYPES.index("num_unfollows")])
@@ -133,11 +149,12 @@ class World:
 
     def intensity(self, t: int) -> np.ndarray:
         """Expected interactions of each tie on day t (0 for ties not alive or ended by a negative action)."""
-        ramp = np.clip((t - self.birth + 1) / 7.0, 0.0, 1.0)
-        fade = np.clip((self.death - t) / 30.0, 0.0, 1.0)
+        ramp = np.clip((t - self.birth + 1) / self.preset.ramp_days, 0.0, 1.0)
+        fade = np.clip((self.death - t) / min(30.0, self.preset.tie_life_days or 30.0), 0.0, 1.0)
         alive = (t < self.negative_day).astype(float)
         season = WEEKDAY_FACTOR[(self.epoch + dt.timedelta(days=t)).weekday()]
-        content = np.sqrt(0.5 + self.tweet_rate[self.dst] / self.preset.tweets_per_user)
+        content = (np.sqrt(0.5 + self.tweet_rate[self.dst] / self.preset.tweets_per_user)
+                   if self.preset.tweets_per_user > 0 else 1.0)
         return (self.preset.base_rate * season * self.activity[self.src] * self.affinity * content
                 * ramp * fade * alive)
 

@@ -26,13 +26,15 @@ from . import metrics
 from .common import POOL, key
 from .features import FEATURES
 from .heads import HEADS
-from .models import load_validation, split_days, store_name
+from .models import BASELINE_MODELS, load_validation, split_days, store_name
 from .resources import SCHEMA
 
 
 class ChampionConfig(dg.Config):
     max_auc_drop: float = Field(0.002, description="A challenger is promoted iff its mean per-head AUC >= the "
                                                    "champion's on the same validation days minus this margin.")
+    must_beat_baselines: bool = Field(True, description="Refuse a challenger whose mean per-head AUC does not beat "
+                                      "the mean per-head AUC of the best baseline (models.py BASELINE_MODELS).")
 
 
 def trained_heads(conn, day) -> dict[str, tuple[float, str | None]]:
@@ -47,13 +49,21 @@ def unverified(store: ModelStore, day, heads: dict[str, tuple[float, str | None]
     return [p for h, (_, sha) in heads.items() if (p := store.verify(store_name("boosted_trees", h), day, sha))]
 
 
-def decide(conn, store: ModelStore, day, champion_day, max_auc_drop: float) -> dict:
+def decide(conn, store: ModelStore, day, champion_day, max_auc_drop: float, must_beat_baselines: bool = True) -> dict:
     """The decision row of ``day`` against ``champion_day`` (both days' files verified by the caller)."""
     _, valid_days = split_days(day)
     row = {"ds": day, "valid_first": valid_days[0], "valid_last": valid_days[-1], "champion_ds": champion_day,
            "max_auc_drop": max_auc_drop, "champion_mean_auc": None}
     challenger = {h: auc for h, (auc, _) in trained_heads(conn, day).items()}
     row["challenger_mean_auc"] = float(np.mean(list(challenger.values()))) if challenger else None
+    baselines = conn.rows(f"SELECT model, avg(auc) FROM model_evaluations WHERE ds = ? AND auc IS NOT NULL AND model IN "
+                          f"({', '.join(repr(m) for m in BASELINE_MODELS)}) AND head IN (SELECT head FROM "
+                          "model_evaluations WHERE ds = ? AND model = 'boosted_trees' AND auc IS NOT NULL) "
+                          "GROUP BY model ORDER BY avg(auc) DESC, model", [day, day])
+    if must_beat_baselines and challenger and baselines and row["challenger_mean_auc"] <= baselines[0][1]:
+        return {**row, "heads_compared": len(challenger), "promoted": False,
+                "reason": f"mean AUC {row['challenger_mean_auc']:.4f} does not beat the {baselines[0][0]} baseline "
+                          f"({baselines[0][1]:.4f}) over the same heads"}
     if champion_day is None:
         return {**row, "heads_compared": len(challenger), "promoted": bool(challenger),
                 "reason": "first model" if challenger else "no head trained"}
@@ -94,7 +104,7 @@ def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, model_stor
                 blocked = (f"{day} is undecided: {'; '.join(problems)} (re-run the {SCHEMA} models of the day named; "
                            f"the days after {day} wait for it)")
                 break
-            decision = decide(conn, model_store, day, current, config.max_auc_drop)
+            decision = decide(conn, model_store, day, current, config.max_auc_drop, config.must_beat_baselines)
             conn.register("decision_row", pl.DataFrame([decision], schema_overrides={
                 "champion_ds": pl.Date, "champion_mean_auc": pl.Float64, "challenger_mean_auc": pl.Float64}).to_arrow())
             conn.replace_rows("champion_decisions", "decision_row", ["ds"])
@@ -113,6 +123,6 @@ def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, model_stor
     return dg.MaterializeResult(metadata={
         "champion_day": current.isoformat(), "champion_mean_auc": best["challenger_mean_auc"],
         "decided_days": len(pending), "promotion_rule": f"promote iff mean per-head AUC >= champion's - {config.max_auc_drop} "
-                                                        "on the challenger's validation days",
+                                                        "on the challenger's validation days and > the best baseline's",
         "decisions": dg.MetadataValue.md(markdown_table(history.select(
             "ds", "promoted", "champion_ds", "heads_compared", "challenger_mean_auc", "champion_mean_auc", "reason")))})

@@ -136,6 +136,21 @@ def store_name(kind: str, head: str) -> str:
     return f"{kind}/{head}"
 
 
+def engagement_rate(df: pl.DataFrame, prefix: str, kinds: tuple[str, ...]) -> np.ndarray:
+    """(engagements + 1) / (impressions + 30) over 50 days: a one-column baseline every head must beat."""
+    engaged = sum(df[f"{prefix}_{k}_50d"].to_numpy().astype(np.float64) for k in kinds)
+    return (engaged + 1.0) / (df[f"{prefix}_impressions_50d"].to_numpy().astype(np.float64) + 30.0)
+
+
+# Baselines scored on every head's validation rows beside the models (docs/models.md): how engaging the author's
+# tweets are, and how engaged the viewer is.
+ENGAGEMENT_BASELINES = {
+    "author_engagement_rate": lambda df: engagement_rate(df, "a", ("favorite", "retweet", "reply")),
+    "viewer_engagement_rate": lambda df: engagement_rate(df, "v", ("favorite", "retweet", "reply", "convo_click")),
+}
+BASELINE_MODELS = ("popularity_heuristic", *ENGAGEMENT_BASELINES)
+
+
 def train_and_evaluate(context, conn, store: ModelStore, day: dt.date,
                        config: ModelConfig) -> dict[dg.AssetKey, dict]:
     """Train, evaluate and publish the models of ``day``; returns each asset's metadata for that day."""
@@ -205,6 +220,9 @@ def train_and_evaluate(context, conn, store: ModelStore, day: dt.date,
         else:
             evaluations.append({**row, "model": "popularity_heuristic", "auc": metrics.auc(y_valid, heuristic),
                                 "rce": None, "note": "no training rows of both classes to scale it"})
+        for name, rate in ENGAGEMENT_BASELINES.items():
+            evaluations.append({**row, "model": name, "auc": metrics.auc(y_valid, rate(valid)), "rce": None,
+                                "note": "smoothed engagement rate over 50 days (a score, not a probability)"})
         if has_oracle:
             p_o = valid[f"p_{h}"].to_numpy()
             evaluations.append({**row, "model": "oracle", "auc": metrics.auc(y_valid, p_o), "rce": metrics.rce(y_valid, p_o),
@@ -268,7 +286,7 @@ def store_rankings(conn, rankings: list[dict], day: dt.date) -> None:
 def evaluation_table(ev: pl.DataFrame) -> str:
     """One line per head: AUC and RCE of each model side by side."""
     wide = ev.pivot(on="model", index=["head", "positives"], values=["auc", "rce"])
-    order = [c for m in ("boosted_trees", "light_ranker", "popularity_heuristic", "oracle")
+    order = [c for m in ("boosted_trees", "light_ranker", *BASELINE_MODELS, "oracle")
              for c in (f"auc_{m}", f"rce_{m}") if c in wide.columns]
     return markdown_table(wide.select("head", "positives", *order))
 

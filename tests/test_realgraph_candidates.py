@@ -112,3 +112,39 @@ def test_unknown_label_name_is_a_clear_error(realgraph):
     message = str([e.event_specific_data.error.message for e in result.all_events if e.is_step_failure])
     assert "num_favourites" in message and "labels" in message and D(0).isoformat() in message
     assert realgraph.sql("SELECT count(*) FROM interaction_days")[0][0] == 0
+
+
+def test_pair_features_decay_reciprocity_share_and_in_degree(realgraph):
+    c = build_candidates(realgraph, interactions=[
+        (D(11), 1, 2, ["num_replies"]), (D(21), 1, 2, ["num_favorites", "num_tweet_clicks"]),  # ages 20 and 10
+        (D(26), 2, 1, ["num_profile_views"]),                                                  # B -> A, age 5
+        (D(29), 1, 3, ["num_tweet_clicks"]), (D(30), 4, 3, ["num_mentions"])])               # ages 2 and 1
+    f = c[(1, 2)]
+    assert f["days_since_first_interaction"] == 20 and f["days_since_last_interaction"] == 10
+    assert abs(f["decayed_days"] - (0.955**20 + 0.955**10)) < 1e-9
+    assert abs(f["decayed_explicit"] - (0.955**20 + 0.955**10)) < 1e-9  # replies and favorites are explicit
+    assert abs(f["decayed_replies"] - 0.955**20) < 1e-9 and abs(f["decayed_favorites"] - 0.955**10) < 1e-9
+    assert abs(f["decayed_tweet_clicks"] - 0.955**10) < 1e-9 and f["decayed_profile_views"] == 0
+    assert abs(f["reciprocal_decayed_days"] - 0.955**5) < 1e-9
+    assert abs(f["source_share"] - f["decayed_days"] / (f["decayed_days"] + 0.955**2)) < 1e-9
+    assert f["destination_in_degree"] == 1 and c[(1, 3)]["destination_in_degree"] == 2
+    assert c[(2, 1)]["reciprocal_decayed_days"] == f["decayed_days"]
+
+
+def test_no_feature_changes_when_events_at_or_after_T_plus_1_change(realgraph):
+    past = [(D(20), 1, 2, ["num_replies"]), (D(30), 2, 1, ["num_favorites"]), (T, 3, 2, ["num_tweet_clicks"])]
+    before = build_candidates(realgraph, interactions=past)
+    future = [(D(d), s, t, ["num_replies", "num_favorites", "num_mentions"]) for d in (32, 33)
+              for s, t in [(1, 2), (2, 1), (3, 2), (5, 2), (1, 6)]]
+    after = build_candidates(realgraph, interactions=past + future)  # T+1 and T+2 re-delivered with more events
+    assert before == after
+
+
+def test_decayed_features_are_byte_identical_on_a_rerun(realgraph):
+    realgraph.materialize(["group:realgraph_sources", "interaction_days"], D(0), T)
+    realgraph.materialize(["tweeting_follows"], D(3), T)
+    realgraph.materialize(["candidates"], T)
+    query = "SELECT md5(string_agg(c::VARCHAR, '|' ORDER BY source_id, destination_id)) FROM candidates c WHERE ds = ?"
+    first = realgraph.sql(query, [T])
+    realgraph.materialize(["candidates"], T)
+    assert realgraph.sql(query, [T]) == first

@@ -73,7 +73,7 @@ def test_sampling_is_deterministic_per_pair_and_matches_the_fingerprint_rule(rea
     realgraph.materialize(["group:realgraph_sources"], D(0), D(32))
     realgraph.materialize(["interaction_days"], D(0), D(32))
     realgraph.materialize(["tweeting_follows"], D(3), D(32))
-    cfg = {"candidates_sampled": {"sample_percent": 20, "mod_remainder": 90}}
+    cfg = {"candidates_sampled": {"sample_percent": 20, "mod_remainder": 90, "min_rows": 0}}
     realgraph.materialize(["candidates", "candidates_sampled"], D(30), D(31), config=cfg)
     cand = realgraph.frame("SELECT source_id, destination_id, ds FROM candidates")
     kept = set(realgraph.sql("SELECT source_id, destination_id, ds FROM candidates_sampled"))
@@ -88,3 +88,17 @@ def test_sampling_is_deterministic_per_pair_and_matches_the_fingerprint_rule(rea
         by_pair.setdefault((s, d), set()).add((s, d, ds) in kept)
     assert all(len(decisions) == 1 for decisions in by_pair.values())
     assert sum(1 for v in by_pair.values() if len(v) == 1) == len(by_pair) and len(by_pair) < cand.height
+
+
+def test_a_day_with_few_candidates_keeps_more_nested_buckets(realgraph):
+    realgraph.materialize(["group:realgraph_sources"], D(0), D(30))
+    realgraph.materialize(["interaction_days"], D(0), D(30))
+    realgraph.materialize(["tweeting_follows"], D(3), D(30))
+    realgraph.materialize(["candidates"], D(30))
+    n = realgraph.sql("SELECT count(*) FROM candidates")[0][0]
+    sampled = lambda cfg: (realgraph.materialize(["candidates_sampled"], D(30), config={"candidates_sampled": cfg}),  # noqa: E731
+                           set(realgraph.sql("SELECT source_id, destination_id FROM candidates_sampled")))[1]
+    literal = sampled({"sample_percent": 10, "min_rows": 0})
+    half = sampled({"sample_percent": 10, "min_rows": n // 2})
+    assert literal < half and abs(len(half) / n - 0.5) < 0.1  # a pair kept at 10 % is kept at ~50 %
+    assert len(sampled({"sample_percent": 10})) == n  # default min_rows: a small day is labeled whole

@@ -62,3 +62,16 @@ def test_planted_probabilities_predict_the_next_day():
     planted = p["p_any"].to_numpy()
     assert abs(happened.mean() - planted.mean()) < 0.01  # calibrated: expected = observed
     assert planted[happened].mean() > 2 * planted[~happened].mean()
+
+
+def test_sparse_world_is_interactions_only_with_a_low_next_day_rate_and_strong_recency():
+    w = World("sparse_tiny", 7)
+    days = [w.day(DAY + dt.timedelta(days=i)) for i in range(32)]
+    assert all(d.follows.num_rows == 0 and d.tweets.num_rows == 0 and d.negative_edges.num_rows == 0 for d in days)
+    keys = [set((d.labels["source_id"].to_numpy() * w.n_users + d.labels["destination_id"].to_numpy()).tolist())
+            for d in days]
+    candidates = set().union(*keys[:31])
+    rate = len(candidates & keys[31]) / len(candidates)
+    assert 0.001 < rate < 0.02  # a Q&A log's ~0.5 %, not the default world's tens of per cent
+    recent = set().union(*keys[28:31])  # pairs seen in the last 3 days repeat far more often than older ones
+    assert len(recent & keys[31]) / len(recent) > 3 * len((candidates - recent) & keys[31]) / len(candidates - recent)

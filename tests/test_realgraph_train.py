@@ -1,5 +1,7 @@
 """train[_explicit] (docs/realgraph.md §1.7, §1.9, §6.4) and the models' normaliser (docs/recap.md §5, §6.12)."""
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 
@@ -12,9 +14,13 @@ T = D(36)  # first train partition: labeled days [T-6, T]
 
 
 def write_labeled(h, rows_per_day=4000, positive_rate=0.2, seed=0):
+    return write_labeled_days(h, range(30, 37), rows_per_day, positive_rate, seed)
+
+
+def write_labeled_days(h, offsets, rows_per_day=500, positive_rate=0.2, seed=0):
     rng = np.random.default_rng(seed)
     frames = []
-    for offset in range(30, 37):
+    for offset in offsets:
         n = rows_per_day
         src, dst = rng.integers(0, 10**6, n), rng.integers(0, 10**6, n)
         frames.append(pl.DataFrame({
@@ -25,9 +31,9 @@ def write_labeled(h, rows_per_day=4000, positive_rate=0.2, seed=0):
     return frame
 
 
-def test_downsampling_is_about_half_positive_with_inverse_probability_weights(realgraph):
+def test_spec_downsampling_is_about_half_positive_with_inverse_probability_weights(realgraph):
     labeled = write_labeled(realgraph)
-    realgraph.materialize(["train"], T)
+    realgraph.materialize(["train"], T, config={"train": {"rule": "spec"}})
     train = realgraph.frame("SELECT * FROM train WHERE ds = ?", [T])
     p = labeled["label"].mean()
     assert abs(train["label"].mean() - 0.5) < 0.03
@@ -40,14 +46,40 @@ def test_downsampling_is_about_half_positive_with_inverse_probability_weights(re
     assert (train["if_eval"].to_numpy() == (user_bucket(train["source_id"].to_numpy(), 10) == 0)).all()
 
 
+def test_default_sizing_keeps_every_positive_and_negatives_for_the_share(realgraph):
+    labeled = write_labeled(realgraph, rows_per_day=6000, positive_rate=0.01)
+    realgraph.materialize(["train"], T, config={"train": {"min_rows": 0, "positive_share": 0.1}})
+    train = realgraph.frame("SELECT * FROM train WHERE ds = ?", [T])
+    positives = labeled["label"].sum()
+    assert train["label"].sum() == positives  # every positive kept
+    assert abs(train["label"].mean() - 0.1) < 0.015
+    neg = train.filter(pl.col("label") == 0)
+    assert np.allclose(neg["weight"], (labeled.height - positives) / (9 * positives))  # 1 / negative keep rate
+    assert np.allclose(train.filter(pl.col("label") == 1)["weight"], 1.0)
+
+
+def test_thin_windows_keep_min_rows_and_widen_with_older_days(realgraph):
+    write_labeled(realgraph, rows_per_day=500, positive_rate=0.01)  # days D(30)..D(36): ~35 positives
+    realgraph.materialize(["train"], T, config={"train": {"min_positives": 30, "max_window_days": 7}})
+    assert realgraph.sql("SELECT count(*) FROM train WHERE ds = ?", [T])[0][0] == 3500  # < min_rows: all kept
+    realgraph.execute("DELETE FROM train")
+    realgraph.materialize(["train"], T, config={"train": {"min_positives": 10_000}})
+    # wants more positives: widens to the older labeled days present (none before D(30)), so the window is unchanged
+    assert realgraph.sql("SELECT min(label_ds), max(label_ds) FROM train") == [(D(30), D(36))]
+    later = T + dt.timedelta(days=7)
+    write_labeled_days(realgraph, range(37, 44), positive_rate=0.001)
+    realgraph.materialize(["train"], later, config={"train": {"min_positives": 20}})
+    assert realgraph.sql("SELECT min(label_ds) FROM train WHERE ds = ?", [later])[0][0] < D(37)
+
+
 def test_same_inputs_give_the_same_train_set_and_the_seed_changes_it(realgraph):
     write_labeled(realgraph)
-    realgraph.materialize(["train"], T)
+    realgraph.materialize(["train"], T, config={"train": {"rule": "spec"}})
     q = "SELECT source_id, destination_id, label_ds FROM train ORDER BY ALL"
     first = realgraph.sql(q)
-    realgraph.materialize(["train"], T)
+    realgraph.materialize(["train"], T, config={"train": {"rule": "spec"}})
     assert realgraph.sql(q) == first  # re-running replaces, same rows
-    realgraph.materialize(["train"], T, config={"train": {"seed": 1}})
+    realgraph.materialize(["train"], T, config={"train": {"rule": "spec", "seed": 1}})
     assert realgraph.sql(q) != first
 
 

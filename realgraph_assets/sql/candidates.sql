@@ -5,18 +5,45 @@
 -- of them and became most of a day's rows. Here ROW_NUMBER() breaks ties by FARM_FINGERPRINT of the pair (then the
 -- destination id), so the cap holds and the kept set is deterministic; it equals RANK()'s set whenever no tie crosses
 -- the cap, and rn equals RANK() whenever there are no ties.
-WITH window_interactions AS (
+-- Added pair features in the spirit of the production Real Graph edge features (twitter/the-algorithm
+-- src/scala/com/twitter/interaction_graph/scio/agg_all/ and .../scio/common/FeatureGeneratorUtil.scala): counts decayed by
+-- $decay per day of age (the aggregate's half-life of ~15 days), days since the first and last interaction, B's
+-- interactions toward A (reciprocity), A's share of its interactions going to B, and B's in-degree. Everything comes
+-- from ONE scan of interaction_days over [T-30, T]: no row at or after T+1 is read. Decayed sums add DECIMAL weights
+-- (exact, so the result does not depend on the order in which parallel threads add them) and are cast to DOUBLE last.
+WITH days AS (
+    SELECT source_id, destination_id, label_mask, date_diff('day', ds, $ds::DATE) AS age,
+           pow($decay, date_diff('day', ds, $ds::DATE))::DECIMAL(18, 12) AS w
+    FROM interaction_days
+    WHERE ds BETWEEN $ds::DATE - ($lookback_days - 1) AND $ds::DATE
+),
+window_interactions AS (
     SELECT source_id, destination_id,
            count(*) AS num_days,  -- one row per pair and day: COUNT(DISTINCT dateHour)
            count(*) FILTER (WHERE label_mask & $bit_follows <> 0) AS num_follows,
            count(*) FILTER (WHERE label_mask & $bit_favorites <> 0) AS num_favorites,
            count(*) FILTER (WHERE label_mask & $bit_tweet_clicks <> 0) AS num_tweet_clicks,
            count(*) FILTER (WHERE label_mask & $bit_profile_views <> 0) AS num_profile_views,
-           max(ds) AS last_interaction_day,
-           bit_count(bit_or(label_mask)) AS label_types
-    FROM interaction_days
-    WHERE ds BETWEEN $ds::DATE - ($lookback_days - 1) AND $ds::DATE
+           min(age) AS last_age, max(age) AS first_age,
+           bit_count(bit_or(label_mask)) AS label_types,
+           sum(w) AS decayed_days,
+           coalesce(sum(w) FILTER (WHERE label_mask & $explicit_mask <> 0), 0) AS decayed_explicit,
+           coalesce(sum(w) FILTER (WHERE label_mask & $bit_favorites <> 0), 0) AS decayed_favorites,
+           coalesce(sum(w) FILTER (WHERE label_mask & $bit_replies <> 0), 0) AS decayed_replies,
+           coalesce(sum(w) FILTER (WHERE label_mask & $bit_retweets <> 0), 0) AS decayed_retweets,
+           coalesce(sum(w) FILTER (WHERE label_mask & $bit_mentions <> 0), 0) AS decayed_mentions,
+           coalesce(sum(w) FILTER (WHERE label_mask & $bit_tweet_clicks <> 0), 0) AS decayed_tweet_clicks,
+           coalesce(sum(w) FILTER (WHERE label_mask & $bit_profile_views <> 0), 0) AS decayed_profile_views
+    FROM days
     GROUP BY source_id, destination_id
+),
+pair_context AS (  -- reciprocity, A's share and B's in-degree, from the same aggregate
+    SELECT i.*,
+           coalesce(r.decayed_days, 0) AS reciprocal_decayed_days,
+           i.decayed_days / sum(i.decayed_days) OVER (PARTITION BY i.source_id) AS source_share,
+           count(*) OVER (PARTITION BY i.destination_id) AS destination_in_degree
+    FROM window_interactions i
+    LEFT JOIN window_interactions r ON r.source_id = i.destination_id AND r.destination_id = i.source_id
 ),
 follows AS (
     SELECT source_id, destination_id, num_tweets FROM tweeting_follows WHERE ds = $ds
@@ -26,13 +53,25 @@ pairs AS (
            coalesce(i.destination_id, f.destination_id) AS destination_id,
            coalesce(i.num_days, 0) AS num_days,
            coalesce(f.num_tweets, 0) AS num_tweets,
-           coalesce(date_diff('day', i.last_interaction_day, $ds::DATE), $lookback_days - 1) AS days_since_last_interaction,
+           coalesce(i.last_age, $lookback_days - 1) AS days_since_last_interaction,
            coalesce(i.label_types, 0) AS label_types,
            coalesce(i.num_follows, 0) AS num_follows,
            coalesce(i.num_favorites, 0) AS num_favorites,
            coalesce(i.num_tweet_clicks, 0) AS num_tweet_clicks,
-           coalesce(i.num_profile_views, 0) AS num_profile_views
-    FROM window_interactions i
+           coalesce(i.num_profile_views, 0) AS num_profile_views,
+           coalesce(i.first_age, $lookback_days) AS days_since_first_interaction,  -- lookback_days: never in the window
+           coalesce(i.decayed_days, 0)::DOUBLE AS decayed_days,
+           coalesce(i.decayed_explicit, 0)::DOUBLE AS decayed_explicit,
+           coalesce(i.decayed_favorites, 0)::DOUBLE AS decayed_favorites,
+           coalesce(i.decayed_replies, 0)::DOUBLE AS decayed_replies,
+           coalesce(i.decayed_retweets, 0)::DOUBLE AS decayed_retweets,
+           coalesce(i.decayed_mentions, 0)::DOUBLE AS decayed_mentions,
+           coalesce(i.decayed_tweet_clicks, 0)::DOUBLE AS decayed_tweet_clicks,
+           coalesce(i.decayed_profile_views, 0)::DOUBLE AS decayed_profile_views,
+           coalesce(i.reciprocal_decayed_days, 0)::DOUBLE AS reciprocal_decayed_days,
+           coalesce(i.source_share, 0)::DOUBLE AS source_share,
+           coalesce(i.destination_in_degree, 0) AS destination_in_degree
+    FROM pair_context i
     FULL OUTER JOIN follows f ON f.source_id = i.source_id AND f.destination_id = i.destination_id
 ),
 allowed AS (
@@ -42,7 +81,6 @@ allowed AS (
 )
 SELECT row_number() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC,
                           farm_fingerprint(source_id::VARCHAR || '_' || destination_id::VARCHAR), destination_id) AS rn,
-       source_id, destination_id, num_days, num_tweets, days_since_last_interaction, label_types,
-       num_follows, num_favorites, num_tweet_clicks, num_profile_views, $ds::DATE AS ds
+       *, $ds::DATE AS ds
 FROM allowed
 QUALIFY rn <= $max_candidates_per_source

@@ -14,7 +14,6 @@ joined AS (
     LEFT JOIN next_day n ON n.source_id = s.source_id AND n.destination_id = s.destination_id
     WHERE s.ds = $ds
 )
-SELECT j.source_id, j.destination_id, j.label, j.num_days, j.num_tweets, j.num_follows, j.num_favorites,
-       j.num_tweet_clicks, j.num_profile_views, j.days_since_last_interaction, j.label_types, j.ds
+SELECT j.* EXCLUDE (rn)
 FROM joined j
 ANTI JOIN negatives g ON g.source_id = j.source_id AND g.destination_id = j.destination_id

@@ -1,0 +1,88 @@
+"""Model quality per model day: every model, every baseline and the oracle on the same next-day holdout.
+
+    python bench/model_quality.py --world default --model-days 10 [--home /tmp/mq_default] [--models-only]
+
+Builds the days the models need through the real assets (feedtrain.driver, as a backfill would), trains the prod
+models of each model day, and prints per day the holdout AUC of LightGBM, the logistic regression, each baseline
+(realgraph_assets/models.py BASELINES) and the oracle, then: the share of days LightGBM beats every baseline, the
+share of the num_days -> oracle AUC gap it closes (on the mean AUCs), and its mean ECE after the downsampling
+correction. ``--models-only`` re-trains on the tables already in --home (to compare model settings).
+"""
+
+import argparse
+import datetime as dt
+import os
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--world", default="default")
+    parser.add_argument("--home", default=None, help="FEEDTRAIN_HOME (default /tmp/mq_<world>)")
+    parser.add_argument("--model-days", type=int, default=10)
+    parser.add_argument("--last-model-day", type=dt.date.fromisoformat, default=dt.date(2026, 8, 10))
+    parser.add_argument("--history-days", type=int, default=None,
+                        help="labeled days before the first model day (default: the train window, 28 on sparse worlds "
+                             "so thin windows can widen)")
+    parser.add_argument("--variants", default="prod", help="prod, prod_explicit or both (comma-separated)")
+    parser.add_argument("--models-only", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="print the table of what --home already holds")
+    args = parser.parse_args()
+    os.environ.update(FEEDTRAIN_HOME=args.home or f"/tmp/mq_{args.world}", FEEDTRAIN_WORLD=args.world)
+
+    import dagster as dg
+    import polars as pl
+
+    from feedtrain.driver import materialize_days
+    from feedtrain.partitions import days_between
+    from feedtrain.warehouse import markdown_table
+    from realgraph_assets import demo
+    from realgraph_assets.definitions import defs
+    from realgraph_assets.labels import VARIANTS
+    from realgraph_assets.models import BASELINES
+    from realgraph_assets.resources import SCHEMA, realgraph_warehouse
+
+    history = args.history_days or (28 if args.world.startswith("sparse") else 7)
+    first = args.last_model_day - dt.timedelta(days=args.model_days - 1)
+    models = [f"{kind}{VARIANTS[v][0]}" for v in args.variants.split(",") for kind in ("boosted_trees", "light_ranker")]
+    instance = dg.DagsterInstance.ephemeral()
+    started = time.time()
+    for selection, a, b in [] if args.report_only else demo.steps(first - dt.timedelta(days=history - 7),
+                                                                  args.last_model_day):
+        if selection == demo.MODELS:
+            a = first
+            for day in days_between(a, b):
+                assert materialize_days(defs, SCHEMA, models, day, instance=instance).success
+        elif not args.models_only:
+            if selection[0] == "train":
+                a = first
+            assert materialize_days(defs, SCHEMA, selection, a, b, instance=instance).success, selection
+        print(f"  {' '.join(selection)} {a}..{b} done at {time.time() - started:.0f}s", flush=True)
+
+    with realgraph_warehouse().connect() as conn:
+        ev = conn.polars("SELECT ds, variant, model, auc, ece, rows, positive_rate FROM model_evaluations "
+                         "WHERE ds BETWEEN $a AND $b", {"a": first, "b": args.last_model_day})
+    print(f"\nworld={args.world}, model days {first}..{args.last_model_day}, {time.time() - started:.0f}s\n")
+    for variant in args.variants.split(","):
+        v = ev.filter(pl.col("variant") == variant)
+        wide = v.pivot(on="model", index="ds", values="auc").sort("ds").drop_nulls("boosted_trees")
+        meta = v.filter(pl.col("model") == "boosted_trees").select("ds", "rows", "positive_rate", "ece")
+        wide = wide.join(meta, on="ds")
+        beats = wide.select(pl.all_horizontal([pl.col("boosted_trees") > pl.col(b) for b in BASELINES]).alias("beats"))
+        wide = wide.with_columns(beats["beats"])
+        cols = ["ds", "rows", "positive_rate", "boosted_trees", "light_ranker", *BASELINES,
+                *(["oracle"] if "oracle" in wide.columns else []), "ece", "beats"]
+        print(f"### {variant}\n")
+        print(markdown_table(wide.select(cols).with_columns(pl.col(pl.Float64).round(4))))
+        mean = {c: wide[c].mean() for c in cols[3:-1]}
+        line = (f"\nLightGBM beats every baseline on {int(wide['beats'].sum())}/{wide.height} days "
+                f"({wide['beats'].mean():.0%}); mean AUC LightGBM {mean['boosted_trees']:.4f}, logistic regression "
+                f"{mean['light_ranker']:.4f}, best baseline {max(mean[b] for b in BASELINES):.4f}; mean ECE {mean['ece']:.4f}")
+        if "oracle" in mean:
+            gap = (mean["boosted_trees"] - mean["num_days_heuristic"]) / (mean["oracle"] - mean["num_days_heuristic"])
+            line += f"; num_days -> oracle gap closed {gap:.0%} (oracle {mean['oracle']:.4f})"
+        print(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
