@@ -27,6 +27,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -160,6 +161,38 @@ def child(args) -> None:
 
 # -- the harness ----------------------------------------------------------------------------------------------------
 
+class TreeRss(threading.Thread):
+    """Samples the summed RSS of a process and all its descendants (PySpark's JVM is not reaped by its Python) every
+    0.2 s; ``peak`` in bytes."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self.done.wait(0.2):
+            stats = {}
+            for d in os.listdir("/proc"):
+                try:
+                    fields = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()
+                    stats[int(d)] = (int(fields[1]), int(fields[21]) * page)  # ppid, rss
+                except (ValueError, OSError, IndexError):
+                    continue
+            tree, frontier = {self.pid}, [self.pid]
+            while frontier:
+                parent = frontier.pop()
+                kids = [p for p, (pp, _) in stats.items() if pp == parent and p not in tree]
+                tree.update(kids)
+                frontier += kids
+            self.peak = max(self.peak, sum(stats.get(p, (0, 0))[1] for p in tree))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
 def run_child(args, alt: str, out: Path) -> dict:
     """One fresh process; wall time and peak RSS (KiB on Linux: the process and the children it reaped, e.g. Spark's
     JVM) from wait4."""
@@ -170,15 +203,17 @@ def run_child(args, alt: str, out: Path) -> dict:
     started = time.time()
     with open(log, "w") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+        tree = TreeRss(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+        tree.stop()
     wall = time.time() - started
     text = log.read_text()
     if proc.returncode:
         sys.exit(f"{alt} failed (exit {proc.returncode}), log {log}:\n{text[-4000:]}")
     report = json.loads(next(line for line in text.splitlines() if line.startswith("BENCH "))[6:])
     return {"wall": wall, "startup": report["imported"] - started, "steps": report["steps"],
-            "rss_gib": usage.ru_maxrss / 2**20}
+            "rss_gib": max(usage.ru_maxrss * 1024, tree.peak) / 2**30}
 
 
 def content(args, alt: str, out: Path, tables: dict[str, list[str]]) -> dict[str, tuple[int, str]]:
@@ -195,9 +230,8 @@ def content(args, alt: str, out: Path, tables: dict[str, list[str]]) -> dict[str
     for table, cols in tables.items():
         source = (f"(SELECT * FROM wh.{schema}.{table} WHERE ds = DATE '{day_of(table, day)}')" if alt.endswith("dagster")
                   else f"read_parquet('{out / table}.parquet{'/*.parquet' if (out / f'{table}.parquet').is_dir() else ''}')")
-        exprs = ", ".join(f"round({c}, 9)" if c == "weight" else f"CAST({c} AS DATE)" if c.endswith("ds")
-                          else f"CAST({c} AS BOOLEAN)" if c == "if_eval" else f"CAST({c} AS DOUBLE)" if c.startswith("f_")
-                          else f"CAST({c} AS BIGINT)" for c in cols)
+        exprs = ", ".join(f"CAST({c} AS DATE)" if c in ("ds", "label_ds") else f"CAST({c} AS BOOLEAN)" if c == "if_eval"
+                          else f"round(CAST({c} AS DOUBLE), 9)" for c in cols)
         n, h = con.execute(f"SELECT count(*), sum(hash({exprs})::HUGEINT) % 18446744073709551616 FROM {source}").fetchone()
         result[table] = (n, f"{int(h or 0):016x}")
     con.close()
@@ -253,7 +287,8 @@ def report(args, runs: dict[str, list[dict]], tables: dict[str, list[str]], titl
     got = next(iter(runs.values()))[0]["content"]
     lines += ["", "Outputs (identical in every run of every alternative; hash = sum of DuckDB `hash()` of the compared "
               "columns, order-free):", "", "| table | rows | content hash | compared columns |", "|---|---|---|---|"]
-    lines += [f"| {t} | {got[t][0]:,} | `{got[t][1]}` | {', '.join(tables[t])} |" for t in tables]
+    shown = lambda cols: ", ".join(cols) if len(cols) <= 16 else f"{', '.join(cols[:3])} + {len(cols) - 3} features"  # noqa: E731
+    lines += [f"| {t} | {got[t][0]:,} | `{got[t][1]}` | {shown(tables[t])} |" for t in tables]
     return "\n".join(lines) + "\n"
 
 
@@ -265,7 +300,8 @@ def main() -> None:
     parser.add_argument("--lookback", type=int, default=31, help="setup only: event days built before T")
     parser.add_argument("--day", default=BENCH_DAY.isoformat())
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", nargs="+", default=ALTERNATIVES)
+    parser.add_argument("--recap-world", default="default", help="Recap's world preset")
+    parser.add_argument("--only", nargs="+", default=ALTERNATIVES + ["recap_dagster", "recap_duckdb"])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -273,10 +309,18 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     os.environ.update(FEEDTRAIN_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"))
     sys.path.insert(0, str(ROOT))
+    if args.child and not args.child.endswith("dagster"):
+        # The hand-written jobs use feedtrain's hashing and DuckDB UDFs but not Dagster: load feedtrain's modules
+        # without the package __init__, which imports Dagster (~1.5 s of start-up nobody's script would pay).
+        import types
+
+        sys.modules["feedtrain"] = types.ModuleType("feedtrain")
+        sys.modules["feedtrain"].__path__ = [str(ROOT / "feedtrain")]
+        return child(args)
     use_world(args.world, args.users)
     if args.child:
         return child(args)
-    if not (home / "setup.json").exists():
+    if any(not a.startswith("recap") for a in args.only) and not (home / "setup.json").exists():
         started = time.time()
         setup(home, dt.date.fromisoformat(args.day), args.lookback)
         print(f"setup: {time.time() - started:.0f}s", flush=True)
@@ -286,14 +330,17 @@ def main() -> None:
         runs = timed(args, realgraph, COLUMNS)
         text += report(args, runs, COLUMNS, f"Real Graph: one day ({args.day}), world {os.environ['FEEDTRAIN_WORLD']}")
     recap = [a for a in args.only if a.startswith("recap")]
-    if recap:
+    if recap:  # its own home and world (Recap's bench world is 60k users x 50 impressions a day)
         sys.path.insert(0, str(ROOT / "bench" / "alt"))
         import recap_day
 
-        recap_day.setup(home)
+        args.home, args.world, args.users = str(home / "recap"), args.recap_world, None
+        os.environ.update(FEEDTRAIN_HOME=args.home, FEEDTRAIN_WORLD=args.world)
+        Path(args.home).mkdir(exist_ok=True)
+        recap_day.setup(Path(args.home))
         args.day = recap_day.BENCH_DAY.isoformat()
-        runs = timed(args, recap, recap_day.COLUMNS)
-        text += "\n" + report(args, runs, recap_day.COLUMNS, f"Recap: one day ({args.day}), world {os.environ['FEEDTRAIN_WORLD']}")
+        runs = timed(args, recap, recap_day.columns())
+        text += "\n" + report(args, runs, recap_day.columns(), f"Recap: one day ({args.day}), world {args.world}")
     print("\n" + text)
     (home / "chain_day.md").write_text(text)
 

@@ -31,7 +31,9 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     raw = raw[raw.source_id != raw.destination_id]
     e = raw[keys].assign(name=raw["labels"]).explode("name")
     e["bit"] = e["name"].map(BIT).fillna(0).astype("int64")
-    new_days = e.groupby(keys, sort=False)["bit"].agg(np.bitwise_or.reduce).rename("label_mask").astype("int32").reset_index()
+    # OR of a pair's distinct bits = their sum (duplicate rows of a pair are unioned)
+    new_days = (e.drop_duplicates().groupby(keys, sort=False)["bit"].sum().rename("label_mask").astype("int32")
+                .reset_index())
     done("interaction_days", new_days)
 
     tweets = read("public_tweets")
@@ -44,17 +46,12 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     done("tweeting_follows", f[f.rn <= 2000].reset_index(drop=True))
 
     w = read("interaction_days")
-    mask = w["label_mask"]
-    agg = w[keys].assign(
-        num_days=1, num_follows=(mask & BIT["num_follows"] != 0).astype("int64"),
-        num_favorites=(mask & BIT["num_favorites"] != 0).astype("int64"),
-        num_tweet_clicks=(mask & BIT["num_tweet_clicks"] != 0).astype("int64"),
-        num_profile_views=(mask & BIT["num_profile_views"] != 0).astype("int64"), last_day=w["ds"], label_mask=mask,
-    ).groupby(keys, sort=False).agg(
-        num_days=("num_days", "sum"), num_follows=("num_follows", "sum"), num_favorites=("num_favorites", "sum"),
-        num_tweet_clicks=("num_tweet_clicks", "sum"), num_profile_views=("num_profile_views", "sum"),
-        last_day=("last_day", "max"), label_mask=("label_mask", np.bitwise_or.reduce)).reset_index()
-    agg["label_types"] = np.bitwise_count(agg["label_mask"].to_numpy().astype(np.uint32)).astype("int64")
+    mask = w["label_mask"].to_numpy()
+    # per label name, the pair's days with it: num_follows etc. are four of them; label_types = names seen at all
+    agg = w[keys].assign(num_days=1, last_day=pd.to_datetime(w["ds"]), **{n: (mask & BIT[n] != 0) for n in BIT}).groupby(
+        keys, sort=False).agg(num_days=("num_days", "sum"), last_day=("last_day", "max"),
+                              **{n: (n, "sum") for n in BIT}).reset_index()
+    agg["label_types"] = (agg[list(BIT)] > 0).sum(axis=1)
     p = agg.merge(tables["tweeting_follows"][keys + ["num_tweets"]], on=keys, how="outer")
     p["days_since_last_interaction"] = (t - pd.to_datetime(p["last_day"])).dt.days.fillna(30).astype("int64")
     for c in ["num_days", "num_tweets", "label_types", "num_follows", "num_favorites", "num_tweet_clicks",
