@@ -212,8 +212,8 @@ def run_child(args, alt: str, out: Path) -> dict:
     if proc.returncode:
         sys.exit(f"{alt} failed (exit {proc.returncode}), log {log}:\n{text[-4000:]}")
     report = json.loads(next(line for line in text.splitlines() if line.startswith("BENCH "))[6:])
-    return {"wall": wall, "startup": report["imported"] - started, "steps": report["steps"],
-            "rss_gib": max(usage.ru_maxrss * 1024, tree.peak) / 2**30}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "startup": report["imported"] - started,
+            "steps": report["steps"], "rss_gib": max(usage.ru_maxrss * 1024, tree.peak) / 2**30}
 
 
 def content(args, alt: str, out: Path, tables: dict[str, list[str]]) -> dict[str, tuple[int, str]]:
@@ -238,7 +238,7 @@ def content(args, alt: str, out: Path, tables: dict[str, list[str]]) -> dict[str
     return result
 
 
-def timed(args, alternatives: list[str], tables: dict[str, list[str]]) -> dict[str, list[dict]]:
+def timed(args, alternatives: list[str], tables: dict[str, list[str]], on_round=None) -> dict[str, list[dict]]:
     """Each alternative in turn, ``--repeats`` rounds; every run's outputs checked against the first alternative's."""
     runs: dict[str, list[dict]] = {alt: [] for alt in alternatives}
     reference = None
@@ -253,7 +253,9 @@ def timed(args, alternatives: list[str], tables: dict[str, list[str]]) -> dict[s
                 sys.exit(f"{alt} differs from {alternatives[0]} (rows, hash): {mismatched}")
             run["content"] = got
             runs[alt].append(run)
-            print(f"round {round_ + 1} {alt}: {run['wall']:.1f}s, startup {run['startup']:.1f}s, "
+        if on_round:
+            on_round(runs)  # the report so far survives a run cut short
+            print(f"round {round_ + 1} {alt}: {run['wall']:.1f}s, cpu {run['cpu']:.1f}s, startup {run['startup']:.1f}s, "
                   f"peak {run['rss_gib']:.2f} GiB", flush=True)
     return runs
 
@@ -268,14 +270,18 @@ def report(args, runs: dict[str, list[dict]], tables: dict[str, list[str]], titl
              f"medians. Machine: {platform.machine()}, {os.cpu_count()} cores, "
              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, shared with 6 other agents "
              f"working at the same time (figures are noisy; compare ratios within the table). "
-             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
-             "| alternative | wall (s) | start-up: imports (s) | steps (s) | rest (s) | peak RSS (GiB) | "
-             f"{first} / this |", "|---|---|---|---|---|---|---|"]
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {len(next(iter(runs.values())))} round(s) done. "
+             "CPU = user + system seconds of the process and the children it reaped (wait4), the figure least moved "
+             "by the other agents' load; wall and the per-step times are elapsed time.", "",
+             "| alternative | wall (s) | CPU (s) | start-up: imports (s) | steps (s) | rest (s) | peak RSS (GiB) | "
+             f"wall: {first} / this | CPU: {first} / this |", "|---|---|---|---|---|---|---|---|---|"]
+    cpus = {alt: med([r["cpu"] for r in rs]) for alt, rs in runs.items()}
     for alt, rs in runs.items():
         steps = med([sum(r["steps"].values()) for r in rs])
         startup = med([r["startup"] for r in rs])
-        lines.append(f"| {alt} | {walls[alt]:.1f} | {startup:.1f} | {steps:.1f} | {walls[alt] - startup - steps:.1f} | "
-                     f"{max(r['rss_gib'] for r in rs):.2f} | {walls[first] / walls[alt]:.2f} |")
+        lines.append(f"| {alt} | {walls[alt]:.1f} | {cpus[alt]:.1f} | {startup:.1f} | {steps:.1f} | "
+                     f"{walls[alt] - startup - steps:.1f} | {max(r['rss_gib'] for r in rs):.2f} | "
+                     f"{walls[first] / walls[alt]:.2f} | {cpus[first] / cpus[alt]:.2f} |")
     names = sorted({s for rs in runs.values() for r in rs for s in r["steps"]},
                    key=lambda s: (list(tables).index(s) if s in tables else -1, s))
     lines += ["", "Per step (median seconds; the assets' step includes its checks and ledger commit; "
@@ -327,8 +333,10 @@ def main() -> None:
     realgraph = [a for a in args.only if not a.startswith("recap")]
     text = ""
     if realgraph:
-        runs = timed(args, realgraph, COLUMNS)
-        text += report(args, runs, COLUMNS, f"Real Graph: one day ({args.day}), world {os.environ['FEEDTRAIN_WORLD']}")
+        title = f"Real Graph: one day ({args.day}), world {os.environ['FEEDTRAIN_WORLD']}"
+        runs = timed(args, realgraph, COLUMNS,
+                     lambda r: (home / "chain_day.md").write_text(report(args, r, COLUMNS, title)))
+        text += report(args, runs, COLUMNS, title)
     recap = [a for a in args.only if a.startswith("recap")]
     if recap:  # its own home and world (Recap's bench world is 60k users x 50 impressions a day)
         sys.path.insert(0, str(ROOT / "bench" / "alt"))
@@ -339,7 +347,8 @@ def main() -> None:
         Path(args.home).mkdir(exist_ok=True)
         recap_day.setup(Path(args.home))
         args.day = recap_day.BENCH_DAY.isoformat()
-        runs = timed(args, recap, recap_day.columns())
+        runs = timed(args, recap, recap_day.columns(), lambda r: (home / "chain_day_recap.md").write_text(
+            text + "\n" + report(args, r, recap_day.columns(), f"Recap: one day ({args.day}), world {args.world}")))
         text += "\n" + report(args, runs, recap_day.columns(), f"Recap: one day ({args.day}), world {args.world}")
     print("\n" + text)
     (home / "chain_day.md").write_text(text)
