@@ -253,10 +253,10 @@ def timed(args, alternatives: list[str], tables: dict[str, list[str]], on_round=
                 sys.exit(f"{alt} differs from {alternatives[0]} (rows, hash): {mismatched}")
             run["content"] = got
             runs[alt].append(run)
-        if on_round:
-            on_round(runs)  # the report so far survives a run cut short
             print(f"round {round_ + 1} {alt}: {run['wall']:.1f}s, cpu {run['cpu']:.1f}s, startup {run['startup']:.1f}s, "
                   f"peak {run['rss_gib']:.2f} GiB", flush=True)
+        if on_round:
+            on_round(runs)  # the report so far survives a run cut short
     return runs
 
 
