@@ -25,11 +25,17 @@ def parse(home: Path) -> dict:
     setup = json.loads((home / "setup.json").read_text())
     world = setup["world"]
     users = int(world.rsplit("_", 1)[1]) if "_" in world else USERS[world]
-    rows = {}
+    rows, header = {}, None
     for line in text.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) >= 8 and re.fullmatch(r"[\d.]+", cells[1] or "x"):
-            rows[cells[0]] = {"wall": float(cells[1]), "cpu": float(cells[2]), "rss": float(cells[6])}
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "alternative":
+            header = cells
+        elif header and len(cells) == len(header) and re.fullmatch(r"[\d.]+", cells[1]):
+            row = dict(zip(header, cells))
+            rows[cells[0]] = {"wall": float(row["wall (s)"]), "cpu": float(row.get("CPU (s)", "nan")),
+                              "rss": float(row["peak RSS (GiB)"])}
+        elif header and len(cells) != len(header):
+            header = None if cells[0] else header
         if len(cells) == 4 and cells[0] == "candidates":
             candidates = int(cells[1].replace(",", ""))
     return {"users": users, "candidates": candidates, "alts": rows}
@@ -53,8 +59,10 @@ def runs(pairs: list[str]) -> None:
                  if {"dagster", "duckdb"} <= d["alts"].keys() else "")
         print(f"| {d['users']:,} | {d['candidates']:,} | " + " | ".join(cells) + f" | {ratio} |")
     for a in alts:
-        print(f"\nCPU seconds of one day, {a}, by users:\n```\n"
-              + chart([(f"{d['users']:,} users", d["alts"][a]["cpu"]) for d in data if a in d["alts"]]) + "\n```")
+        have = [d for d in data if a in d["alts"]]
+        metric = "cpu" if all(d["alts"][a]["cpu"] == d["alts"][a]["cpu"] for d in have) else "wall"  # NaN: no CPU
+        print(f"\n{metric} seconds of one day, {a}, by users:\n```\n"
+              + chart([(f"{d['users']:,} users", d["alts"][a][metric]) for d in have]) + "\n```")
 
 
 def lookback(home: Path) -> None:
