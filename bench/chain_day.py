@@ -194,8 +194,8 @@ class TreeRss(threading.Thread):
 
 
 def run_child(args, alt: str, out: Path) -> dict:
-    """One fresh process; wall time and peak RSS (KiB on Linux: the process and the children it reaped, e.g. Spark's
-    JVM) from wait4."""
+    """One fresh process; wall and CPU time from wait4, peak RSS sampled over its process tree (wait4's maxrss would
+    include this harness's own RSS, copied at fork)."""
     cmd = [sys.executable, __file__, "--child", alt, "--home", args.home, "--day", args.day, "--out", str(out),
            "--world", args.world] + (["--users", str(args.users)] if args.users else [])
     log = out.with_suffix(".log")
@@ -213,7 +213,7 @@ def run_child(args, alt: str, out: Path) -> dict:
         sys.exit(f"{alt} failed (exit {proc.returncode}), log {log}:\n{text[-4000:]}")
     report = json.loads(next(line for line in text.splitlines() if line.startswith("BENCH "))[6:])
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "startup": report["imported"] - started,
-            "steps": report["steps"], "rss_gib": max(usage.ru_maxrss * 1024, tree.peak) / 2**30}
+            "steps": report["steps"], "rss_gib": tree.peak / 2**30}
 
 
 def content(args, alt: str, out: Path, tables: dict[str, list[str]]) -> dict[str, tuple[int, str]]:
