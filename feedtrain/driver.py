@@ -20,15 +20,17 @@ def select(schema: str, names: Sequence[str]) -> dg.AssetSelection:
 
 def materialize_days(defs: dg.Definitions, schema: str, names: Sequence[str], first: dt.date,
                      last: dt.date | None = None, *, instance: dg.DagsterInstance | None = None, resources: dict | None = None,
-                     config: dict | None = None, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+                     config: dict | None = None, raise_on_error: bool = True,
+                     log_level: str = "DEBUG") -> dg.ExecuteInProcessResult:
     """One run of the named assets over the days [first, last] (``last`` defaults to ``first``).
 
     ``config`` maps a table name to its asset config; ``resources`` default to the definitions' own; without an
-    ``instance`` the run goes to an ephemeral one."""
+    ``instance`` the run goes to an ephemeral one; ``log_level`` is the console's (the run's events are stored anyway)."""
     last = last or first
     return dg.materialize(
         defs.assets, selection=select(schema, names), instance=instance,
         resources=defs.resources if resources is None else resources,
         tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()},
-        run_config={"ops": {f"{schema}__{table}": {"config": c} for table, c in (config or {}).items()}},
+        run_config={"ops": {f"{schema}__{table}": {"config": c} for table, c in (config or {}).items()},
+                    "loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=raise_on_error)

@@ -1,6 +1,6 @@
 """BigQuery's FARM_FINGERPRINT, vectorised with NumPy.
 
-SPEC §1.4: the Real Graph sample keeps a pair iff
+docs/realgraph.md §1.4: the Real Graph sample keeps a pair iff
 ``MOD(ABS(FARM_FINGERPRINT(CONCAT(source_id, '_', destination_id))), 100) = mod_remainder``, and §1.9 splits
 train/eval by ``MOD(ABS(FARM_FINGERPRINT(CAST(source_id AS STRING))), 10) = 0``.  FARM_FINGERPRINT is FarmHash
 ``Fingerprint64`` (= ``farmhashna::Hash64``) read as a signed int64.  Hashing millions of pairs one call at a time in
@@ -131,7 +131,7 @@ def _decimal(ids) -> pa.Array:
 
 
 def pair_key(*columns, sep: str = "_") -> pa.Array:
-    """The string ``"<c1>_<c2>_…"`` of decimal values per row, as SPEC §1.4 builds ``CONCAT(source_id, '_', destination_id)``."""
+    """The string ``"<c1>_<c2>_…"`` of decimal values per row, as docs/realgraph.md §1.4 builds ``CONCAT(source_id, '_', destination_id)``."""
     return pc.binary_join_element_wise(*[_decimal(c) for c in columns], sep)
 
 
@@ -142,12 +142,12 @@ def bucket(fingerprints: np.ndarray, modulus: int) -> np.ndarray:
 
 
 def pair_bucket(source_id, destination_id, modulus: int = 100) -> np.ndarray:
-    """SPEC §1.4 sampling bucket of each (source_id, destination_id) pair."""
+    """docs/realgraph.md §1.4 sampling bucket of each (source_id, destination_id) pair."""
     return bucket(fingerprint64(pair_key(source_id, destination_id)), modulus)
 
 
 def user_bucket(user_id, modulus: int = 10) -> np.ndarray:
-    """SPEC §1.9 ``MOD(ABS(FARM_FINGERPRINT(CAST(source_id AS STRING))), modulus)``."""
+    """docs/realgraph.md §1.9 ``MOD(ABS(FARM_FINGERPRINT(CAST(source_id AS STRING))), modulus)``."""
     return bucket(fingerprint64(_decimal(user_id)), modulus)
 
 

@@ -56,6 +56,8 @@ def day_status(engine, table: str, days: Sequence[dt.date]) -> dict[dt.date, str
     if not days:
         return {}
     first, last = min(days), max(days)
+    if not engine.table_columns(table):  # never written (tables shaped by their first day are created then)
+        return {day: MISSING for day in days}
     counted = dict(engine.rows(f"SELECT ds, count(*) FROM {table} WHERE ds BETWEEN ? AND ? GROUP BY ds", [first, last]))
     recorded = dict(engine.rows("SELECT ds, rows FROM feedtrain_ledger WHERE table_name = ? AND ds BETWEEN ? AND ?",
                                 [table, first, last]))

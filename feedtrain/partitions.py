@@ -11,13 +11,23 @@ import os
 
 import dagster as dg
 
-# Overridable so a deployment (or a test) can move the history; the default leaves ~6 months of simulated days.
+# The first day of raw logs. Read when the code location is imported, not through a resource: Dagster builds every
+# partitions definition when it loads the definitions, before any resource exists, so the first offered day cannot
+# come from run-time configuration. Overridable so a deployment (or a test) can move the history.
 EVENTS_START = dt.date.fromisoformat(os.environ.get("FEEDTRAIN_START_DATE", "2026-06-01"))
 
 
-def daily(first_day_offset: int = 0, end_offset: int = 0) -> dg.DailyPartitionsDefinition:
-    """Daily partitions starting ``first_day_offset`` days after ``EVENTS_START``."""
-    start = EVENTS_START + dt.timedelta(days=first_day_offset)
+def events_start(location: str) -> dt.date:
+    """A location's first raw day: ``FEEDTRAIN_<LOCATION>_START_DATE`` if set, else ``EVENTS_START``. The two locations'
+    windows differ (31 days for Real Graph's candidates, 71 for a Recap model), so ./run.sh starts each one's history
+    where its seed fills every offered day."""
+    value = os.environ.get(f"FEEDTRAIN_{location.upper()}_START_DATE")
+    return dt.date.fromisoformat(value) if value else EVENTS_START
+
+
+def daily(first_day_offset: int = 0, end_offset: int = 0, start: dt.date = EVENTS_START) -> dg.DailyPartitionsDefinition:
+    """Daily partitions starting ``first_day_offset`` days after ``start`` (a location's first raw day)."""
+    start = start + dt.timedelta(days=first_day_offset)
     return dg.DailyPartitionsDefinition(start_date=start.isoformat(), end_offset=end_offset)
 
 

@@ -80,3 +80,32 @@ def history(days: list, series: dict[str, list[float]], title: str) -> dg.Metada
     axes[0, 0].set_title(title)
     fig.autofmt_xdate()
     return _markdown(fig, title)
+
+
+INLINE_LIMIT = 1000  # the UI shows a Markdown metadata value inline below 1,000 characters, else behind a link
+INLINE_COLORS = ("blue", "red", "gray", "green")
+
+
+def inline_lines(curves: dict[str, tuple[np.ndarray, np.ndarray]], caption: str) -> dg.MetadataValue:
+    """A small SVG line chart (x and y in [0, 1], ~11 points per curve) as Markdown short enough to show inline on the
+    asset page, with a caption naming each curve's colour. The detailed PNG stays in its own metadata entry."""
+    lines, legend = [], []
+    for (name, (x, y)), color in zip(curves.items(), INLINE_COLORS):
+        points = " ".join(f"{round(100 * a)},{round(100 - 100 * b)}" for a, b in zip(x, y))
+        lines.append(f"<polyline fill='none' stroke='{color}' points='{points}'/>")
+        legend.append(f"{color}: {name}")
+    svg = ("<svg xmlns='http://www.w3.org/2000/svg' viewBox='-1 -1 102 102' width='150' height='150'>"
+           "<rect width='100' height='100' fill='none' stroke='silver'/>" + "".join(lines) + "</svg>")
+    md = f"![{caption}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}) {caption} ({', '.join(legend)})"
+    return dg.MetadataValue.md(md if len(md) < INLINE_LIMIT else caption + " (too many curves to draw inline)")
+
+
+def roc_inline(y: np.ndarray, scores: dict[str, np.ndarray | None]) -> dg.MetadataValue:
+    """ROC curves sampled at 11 false-positive rates, drawn inline (see ``inline_lines``)."""
+    grid = np.linspace(0, 1, 11)
+    curves = {}
+    for name, s in scores.items():
+        if s is not None and len(np.unique(y)) == 2:
+            fpr, tpr, _ = roc_curve(y, s)
+            curves[name] = (grid, np.interp(grid, fpr, tpr))
+    return inline_lines(curves, "ROC (x: false positive rate, y: true positive rate)")

@@ -6,8 +6,6 @@ in any order, in parallel, and always the same.
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 import numpy as np
 from pydantic import Field
@@ -16,8 +14,7 @@ from pydantic import Field
 class SimulatorResource(dg.ConfigurableResource):
     """An embedded default data source: a seeded simulated world of a given size."""
 
-    preset: str = Field(default_factory=lambda: os.environ.get("FEEDTRAIN_WORLD", "default"),
-                        description="World size: tiny (tests), small, default (UI demo) or bench.")
+    preset: str = Field("default", description="World size: tiny (tests), small, default or bench.")
     seed: int = Field(7, description="Seed of the world; the same seed always gives the same logs.")
 
 

@@ -29,14 +29,14 @@ FORMAT_VERSION = 1
 
 
 class BoostedTreesConfig(dg.Config):
-    """SPEC §1.10: BigQuery ML BOOSTED_TREE_CLASSIFIER options as LightGBM parameters (unset BQML options take
-    BQML's documented defaults, SPEC §6.5)."""
+    """docs/realgraph.md §1.10: BigQuery ML BOOSTED_TREE_CLASSIFIER options as LightGBM parameters (unset BQML options take
+    BQML's documented defaults, docs/realgraph.md §6.5)."""
 
     n_estimators: int = Field(20, description="MAX_ITERATIONS: boosting rounds.")
     learning_rate: float = Field(0.3, description="LEARN_RATE.")
     max_depth: int = Field(6, description="MAX_TREE_DEPTH.")
     num_leaves: int = Field(63, description="2**MAX_TREE_DEPTH - 1 leaves, so depth is the binding limit.")
-    subsample: float = Field(0.01, description="SUBSAMPLE: share of rows drawn for each tree (SPEC §6.7).")
+    subsample: float = Field(0.01, description="SUBSAMPLE: share of rows drawn for each tree (docs/realgraph.md §6.7).")
     min_rows_per_tree: int = Field(
         20_000, description="Lower bound on the rows each tree sees: the bagging fraction is "
         "max(subsample, min_rows_per_tree / training rows), capped at 1. SUBSAMPLE 0.01 was set for Twitter's millions "
@@ -105,7 +105,7 @@ def _relative_early_stopping(min_rel_progress: float):
 
 
 def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTreesConfig, eval_mask: np.ndarray) -> Model:
-    """Fit on the rows where ``eval_mask`` is False; early-stop on the others (SPEC §1.9 CUSTOM split)."""
+    """Fit on the rows where ``eval_mask`` is False; early-stop on the others (docs/realgraph.md §1.9 CUSTOM split)."""
     import lightgbm as lgb
 
     y = train["label"].to_numpy()
@@ -134,7 +134,7 @@ def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTree
 
 
 def fit_light_ranker(train: pl.DataFrame, features: list[str], eval_mask: np.ndarray, c: float = 1.0) -> Model:
-    """Logistic regression on z-scored features; the mean and std are fit on the training split only (SPEC §6.12)."""
+    """Logistic regression on z-scored features; the mean and std are fit on the training split only (docs/recap.md §6.12)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 

@@ -37,14 +37,22 @@ class Warehouse(dg.ConfigurableResource):
     """A location's DuckDB database: opens a connection (retrying while another process holds the write lock),
     creates the location's schema and tables if needed and makes that schema the default."""
 
-    database: str = Field(description="Path of the DuckDB file.")
     schema_name: str = Field(description="Schema holding this location's tables (and read by its IO manager).")
     ddl_path: str = Field(description="SQL file with the CREATE TABLE IF NOT EXISTS statements of the schema.")
+    home: str | None = Field(None, description="FEEDTRAIN_HOME: the directory of the warehouse files "
+                             "(<schema>_warehouse.duckdb).")
+    database: str | None = Field(None, description="Path of the DuckDB file, if not <home>/<schema>_warehouse.duckdb.")
+
+    @property
+    def path(self) -> str:
+        if self.database:
+            return self.database
+        return str(Path(self.home or home()).resolve() / f"{self.schema_name}_warehouse.duckdb")
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Engine]:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        with DuckDBResource(database=self.database).get_connection() as conn:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with DuckDBResource(database=self.path).get_connection() as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
             conn.execute(f"USE {self.schema_name}")
             conn.execute(ledger.DDL)
@@ -54,7 +62,9 @@ class Warehouse(dg.ConfigurableResource):
 
 def io_manager(warehouse: Warehouse) -> DuckDBPolarsIOManager:
     """Loads partitioned tables as polars frames for Python steps (model training) from the same file and schema."""
-    return DuckDBPolarsIOManager(database=warehouse.database, schema=warehouse.schema_name)
+    # Built with the definitions, so its path is resolved at import (FEEDTRAIN_HOME), unlike the warehouse's.
+    database = warehouse.database or database_path(warehouse.schema_name)
+    return DuckDBPolarsIOManager(database=database, schema=warehouse.schema_name)
 
 
 def stage(conn: Engine, name: str, sql: str, params: dict | None = None) -> int:

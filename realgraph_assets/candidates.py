@@ -1,4 +1,4 @@
-"""Candidates (SPEC §1.3-1.4): the daily per-pair aggregate, tweeting follow edges, the 31-day candidate pairs with
+"""Candidates (docs/realgraph.md §1.3-1.4): the daily per-pair aggregate, tweeting follow edges, the 31-day candidate pairs with
 their features, and the deterministic fingerprint sample that is labeled and trained on."""
 
 import dagster as dg
@@ -41,7 +41,7 @@ def interaction_days(context: dg.AssetExecutionContext, warehouse: Warehouse):
 
 
 class TweetingFollowsConfig(dg.Config):
-    max_follows_per_source: int = Field(2000, description="Follow edges kept per source, by destination tweet count (SPEC §2.3).")
+    max_follows_per_source: int = Field(2000, description="Follow edges kept per source, by destination tweet count (docs/realgraph.md §2.3).")
 
 
 @warehouse_asset("tweeting_follows", tweet_count_partitions, "candidates",
@@ -64,7 +64,7 @@ def tweeting_follows(context: dg.AssetExecutionContext, warehouse: Warehouse, co
 
 
 class CandidatesConfig(dg.Config):
-    max_candidates_per_source: int = Field(2000, description="K of the per-source RANK cut (SPEC §1.3); ties are kept.")
+    max_candidates_per_source: int = Field(2000, description="K of the per-source RANK cut (docs/realgraph.md §1.3); ties are kept.")
 
 
 @warehouse_asset("candidates", candidate_partitions, "candidates",
@@ -72,7 +72,7 @@ class CandidatesConfig(dg.Config):
                   dep("interaction_graph_agg_negative_edge_snapshot")],
                  [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: CandidatesConfig):
-    """Candidate pairs of day T with their ten features (SPEC §1.3, §1.8): pairs that interacted in [T-30, T] or
+    """Candidate pairs of day T with their ten features (docs/realgraph.md §1.3, §1.8): pairs that interacted in [T-30, T] or
     are tweeting follow edges, negative edges removed, top 2000 per source by (num_days, num_tweets) with RANK ties."""
     with warehouse.connect() as conn:
         def build(day):
@@ -94,9 +94,9 @@ def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: 
 
 
 class SamplingConfig(dg.Config):
-    mod_remainder: int = Field(0, description="$mod_remainder$ of SPEC §1.4: first FARM_FINGERPRINT bucket (0-99) kept.")
+    mod_remainder: int = Field(0, ge=0, le=99, description="$mod_remainder$ of docs/realgraph.md §1.4: first FARM_FINGERPRINT bucket (0-99) kept.")
     sample_percent: int = Field(
-        10, description="Buckets kept, i.e. the sample rate in per cent. SPEC §1.4 keeps 1 bucket of 100, sized for "
+        10, ge=1, le=100, description="Buckets kept, i.e. the sample rate in per cent. docs/realgraph.md §1.4 keeps 1 bucket of 100, sized for "
         "Twitter's billions of candidate pairs; the embedded worlds have 10^4-10^5 users, where 1 % leaves a few "
         "thousand training rows a day, so the default keeps 10. Set 1 for the literal rule.")
 
@@ -104,12 +104,9 @@ class SamplingConfig(dg.Config):
 @warehouse_asset("candidates_sampled", candidate_partitions, "candidates", [dep("candidates")],
                  [checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: SamplingConfig):
-    """Deterministic fingerprint sample of the day's candidates (SPEC §1.4): a pair is kept iff
+    """Deterministic fingerprint sample of the day's candidates (docs/realgraph.md §1.4): a pair is kept iff
     MOD(ABS(FARM_FINGERPRINT('<source_id>_<destination_id>')), 100) falls in the configured buckets, so the same pair
     gets the same decision on every day and every machine."""
-    if not (0 <= config.mod_remainder < 100 and 1 <= config.sample_percent <= 100):
-        raise dg.Failure(f"sampling config out of range: mod_remainder={config.mod_remainder}, "
-                         f"sample_percent={config.sample_percent}")
     with warehouse.connect() as conn:
         def build(day):
             pairs = conn.execute("SELECT source_id, destination_id FROM candidates WHERE ds = $ds", {"ds": day}).to_arrow_table()

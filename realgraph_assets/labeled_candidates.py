@@ -1,4 +1,4 @@
-"""Labels (SPEC §1.5-1.6): day T's sampled candidates labeled with what A did toward B on T+1, one table per variant
+"""Labels (docs/realgraph.md §1.5-1.6): day T's sampled candidates labeled with what A did toward B on T+1, one table per variant
 (labels.py VARIANTS: any interaction, or an explicit one)."""
 
 import datetime as dt
@@ -15,8 +15,8 @@ from .windows import LABEL_DELAY_DAYS, label_partitions
 
 
 class LabelsConfig(dg.Config):
-    min_positive_rate: float = Field(0.005, description="Lowest acceptable share of positives in a day (blocking).")
-    max_positive_rate: float = Field(0.6, description="Highest acceptable share of positives in a day (blocking).")
+    min_positive_rate: float = Field(0.005, ge=0, le=1, description="Lowest acceptable share of positives in a day (blocking).")
+    max_positive_rate: float = Field(0.6, ge=0, le=1, description="Highest acceptable share of positives in a day (blocking).")
 
 
 def labeled_asset(variant: str):
@@ -28,7 +28,7 @@ def labeled_asset(variant: str):
         [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS, checks.POSITIVE_RATE_IN_BAND],
         description=f"Day T's sampled candidates labeled with day T+1 ({variant}: label = 1 iff A did "
                     f"{'any' if variant == 'prod' else 'an explicit'} interaction toward B on T+1), "
-                    "negative edges removed (SPEC §1.5-1.6).")
+                    "negative edges removed (docs/realgraph.md §1.5-1.6).")
 
 
 @labeled_asset("prod")

@@ -1,4 +1,4 @@
-"""Models (SPEC §1.10, §5): per variant, LightGBM boosted trees and a logistic-regression light ranker trained on day
+"""Models (docs/realgraph.md §1.10, §5): per variant, LightGBM boosted trees and a logistic-regression light ranker trained on day
 T's train set and evaluated on day T+1's labeled candidates, with their evaluations stored in ``model_evaluations``
 and their files under ``model_dir``."""
 
@@ -19,19 +19,19 @@ from .location import POOL, dep, key
 from .resources import SCHEMA
 from .windows import LABEL_DELAY_DAYS, model_partitions
 
-FEATURES = [  # SPEC §1.8: every selected column but label and if_eval; ids are features in BQML (SPEC §6.6)
+FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_eval; ids are features in BQML (docs/realgraph.md §6.6)
     "source_id", "destination_id", "num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
     "num_profile_views", "days_since_last_interaction", "label_types",
 ]
 MODEL_KINDS = {
-    "boosted_trees": "LightGBM boosted trees with the BigQuery ML options of SPEC §1.10, early-stopped on the if_eval users.",
-    "light_ranker": "Logistic regression on z-scored features; mean and std fit on the training split only (SPEC §5, §6.12).",
+    "boosted_trees": "LightGBM boosted trees with the BigQuery ML options of docs/realgraph.md §1.10, early-stopped on the if_eval users.",
+    "light_ranker": "Logistic regression on z-scored features; mean and std fit on the training split only (docs/recap.md §5, §6.12).",
 }
 
 
 class ModelConfig(dg.Config):
     boosted_trees: training.BoostedTreesConfig = Field(default_factory=training.BoostedTreesConfig)
-    include_id_features: bool = Field(True, description="Use source_id/destination_id as numeric features, as BQML does (SPEC §6.6).")
+    include_id_features: bool = Field(True, description="Use source_id/destination_id as numeric features, as BQML does (docs/realgraph.md §6.6).")
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
 
@@ -121,6 +121,7 @@ def fit_and_evaluate(context: dg.AssetExecutionContext, warehouse: Warehouse, co
         "holdout_positive_rate": m["positive_rate"], "train_rows": fitted.manifest["trained_rows"],
         "comparison": dg.MetadataValue.md(markdown_table(table)),
         "model_path": dg.MetadataValue.path(str(path)),
+        "roc": plots.roc_inline(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle}),
         "roc_curve": plots.roc(y, {kind: predicted, "num_days": holdout["num_days"].to_numpy(), "oracle": oracle},
                                f"{variant} holdout {holdout_day}"),
         "calibration_curve": plots.calibration(

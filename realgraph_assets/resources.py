@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
+
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, database_path
+from feedtrain.warehouse import Warehouse, home
 
 from .simulator import World, world
 
@@ -20,5 +22,7 @@ class RealGraphSimulator(SimulatorResource):
         return world(self.preset, self.seed)
 
 
-def realgraph_warehouse() -> Warehouse:
-    return Warehouse(database=database_path(SCHEMA), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))
+def realgraph_warehouse(home_dir: str | dg.EnvVar | None = None) -> Warehouse:
+    """The realgraph DuckDB file under ``home_dir`` (the definitions pass ``dg.EnvVar("FEEDTRAIN_HOME")``; scripts
+    that open the warehouse outside a run get FEEDTRAIN_HOME's value)."""
+    return Warehouse(home=home_dir or str(home()), schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))

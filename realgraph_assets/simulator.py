@@ -7,7 +7,7 @@ prediction problem real:
 - heavy-tailed user activity and popularity (log-normal / Pareto);
 - latent ties with an affinity: homophily (most ties inside a community, which are also stronger), reciprocity (a share
   of ties have a reverse tie with correlated affinity), a few strong ties per user;
-- interaction types of SPEC §1.6 with different rates; each tie has its own explicit propensity, so ``prod`` and
+- interaction types of docs/realgraph.md §1.6 with different rates; each tie has its own explicit propensity, so ``prod`` and
   ``prod_explicit`` are different problems;
 - weekly seasonality; ties that form (ramping up over a week, usually with a follow) and fade (over a month) and end;
 - negative actions (block, mute, reports, unfollow) that stop all later interactions of the pair and land in the
@@ -27,10 +27,10 @@ import functools
 import numpy as np
 import pyarrow as pa
 
-from feedtrain.partitions import EVENTS_START
 from feedtrain.simulate import mean_one, sample_in_group
 
 from .labels import BIT, NEGATIVE_TYPES
+from .windows import EVENTS_START
 
 # Daily probability that a given type is among a pair's labels, given the pair interacts that day.
 # Explicit rates are scaled per tie by its explicit propensity (mean 1).
@@ -65,7 +65,7 @@ PRESETS = {
 
 @dataclasses.dataclass(frozen=True)
 class Day:
-    """One simulated day: each field is an Arrow table shaped like its raw table (SPEC §2), without ``ds``."""
+    """One simulated day: each field is an Arrow table shaped like its raw table (docs/realgraph.md §2), without ``ds``."""
 
     labels: pa.Table  # source_id, destination_id, label_mask
     negative_edges: pa.Table  # source_id, destination_id, negative_type, age_days
@@ -161,7 +161,7 @@ class World:
         scale[:, : self._n_explicit] = self.explicit_scale[idx, None]
         has_type = rng.random((len(idx), len(rates))) < np.minimum(1.0, scale * rates)
         mask = (has_type * self._type_bits).sum(axis=1)
-        mask = np.where(mask == 0, BIT["num_tweet_clicks"], mask)  # a label set is never empty (SPEC §2.1)
+        mask = np.where(mask == 0, BIT["num_tweet_clicks"], mask)  # a label set is never empty (docs/realgraph.md §2.1)
         mask = mask | np.where(self.follow_day[idx] == t, BIT["num_follows"], 0)
 
         # Strangers browsing each other: clicks and profile views only, never after a negative action.

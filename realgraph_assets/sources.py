@@ -1,4 +1,4 @@
-"""Raw logs: the embedded simulator writes one day of every raw Real Graph table in one step (SPEC §2)."""
+"""Raw logs: the embedded simulator writes one day of every raw Real Graph table in one step (docs/realgraph.md §2)."""
 
 import dagster as dg
 
@@ -11,10 +11,10 @@ from .resources import RealGraphSimulator
 from .windows import events_partitions
 
 RAW_TABLES = {
-    "interaction_graph_labels_daily": "Per pair and day, the set of interaction types A did toward B (SPEC §2.1).",
-    "interaction_graph_agg_negative_edge_snapshot": "Negative edges (block, mute, report, recent unfollow) as of the day (SPEC §2.2).",
-    "valid_user_follows": "Follow edges A->B as of the day (SPEC §2.3).",
-    "public_tweets": "Public tweets posted that day (SPEC §2.3).",
+    "interaction_graph_labels_daily": "Per pair and day, the set of interaction types A did toward B (docs/realgraph.md §2.1).",
+    "interaction_graph_agg_negative_edge_snapshot": "Negative edges (block, mute, report, recent unfollow) as of the day (docs/realgraph.md §2.2).",
+    "valid_user_follows": "Follow edges A->B as of the day (docs/realgraph.md §2.3).",
+    "public_tweets": "Public tweets posted that day (docs/realgraph.md §2.3).",
     "planted_interaction_probability": "Simulator only: the planted probability of an interaction of each live tie that day (the oracle).",
 }
 RAW_SQL = {  # how each simulated Arrow table becomes its raw table (adds ds, label names, dateHour)

@@ -1,4 +1,4 @@
-"""Training sets (SPEC §1.7, §1.9): per variant, the last 7 labeled days downsampled to ~50/50 with weights and the
+"""Training sets (docs/realgraph.md §1.7, §1.9): per variant, the last 7 labeled days downsampled to ~50/50 with weights and the
 if_eval user split."""
 
 import dagster as dg
@@ -29,7 +29,7 @@ def train_asset(variant: str):
         description=f"The {variant} training set of day T: the labeled days [T-6, T], negatives kept "
                     "with probability p and positives with 1-p (p = the window's positive rate) for a "
                     "~50/50 set, a deterministic draw per (pair, day, seed), the inverse keep probability "
-                    "as weight, and the SPEC §1.9 if_eval user-hash split.")
+                    "as weight, and the docs/realgraph.md §1.9 if_eval user-hash split.")
 
 
 @train_asset("prod")
@@ -67,7 +67,7 @@ def build_train_days(context: dg.AssetExecutionContext, warehouse: Warehouse, co
 
 
 def build_train(labeled: pl.DataFrame, seed: int) -> pl.DataFrame:
-    """SPEC §1.7 downsampling (deterministic, SPEC §6.4) with weights and the SPEC §1.9 if_eval split."""
+    """docs/realgraph.md §1.7 downsampling (deterministic, docs/realgraph.md §6.4) with weights and the docs/realgraph.md §1.9 if_eval split."""
     pos_rate, neg_rate = downsampling.realgraph_keep_rates(float(labeled["label"].mean()))
     label = labeled["label"].to_numpy()
     draw = hashing.uniform(labeled["source_id"].to_arrow(), labeled["destination_id"].to_arrow(),

@@ -18,16 +18,19 @@ key, sql, dep = LOCATION.key, LOCATION.sql, LOCATION.dep
 
 
 def ensure_table(conn, table: str, staged: str) -> None:
-    """Tables whose columns come from heads.py or the feature query take their shape from their first staged day; if
-    the heads or features changed since, say so instead of failing inside the INSERT."""
+    """Tables whose columns come from heads.py or the feature query take their shape from their first staged day and
+    migrate when a head or feature is added: a column the new rows bring is added (days written before hold NULL in it
+    until they are rebuilt; readers of such a column refuse those days, see training_sets.py). A column the new rows
+    lack (a head removed) is refused, so nothing stored is silently emptied."""
     conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {staged} LIMIT 0")
-    have = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                       "AND table_schema = current_schema()", [table]).fetchall()}
-    want = {d[0] for d in conn.execute(f"SELECT * FROM {staged} LIMIT 0").description}
-    if have != want:
-        raise dg.Failure(f"{SCHEMA}.{table} has columns {sorted(have - want)} that the new rows lack and lacks "
-                         f"{sorted(want - have)}: the heads or features changed. Drop the table (DROP TABLE "
-                         f"{SCHEMA}.{table}) and rebuild its days.")
+    have = dict(conn.table_columns(table))
+    want = dict(conn.table_columns(staged))
+    if set(have) - set(want):
+        raise dg.Failure(f"{SCHEMA}.{table} has columns {sorted(set(have) - set(want))} that the new rows lack: a head "
+                         f"or feature was removed. Drop the table (DROP TABLE {SCHEMA}.{table}) and rebuild its days.")
+    for column, kind in want.items():
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
 def for_asset(result: dg.AssetCheckResult, asset: dg.AssetKey) -> dg.AssetCheckResult:

@@ -3,20 +3,23 @@
 import dagster as dg
 
 from feedtrain import automation
-from feedtrain.warehouse import io_manager
+from feedtrain.seed import Layer
+from feedtrain.settings import env, env_int
+from feedtrain.warehouse import home, io_manager
 
 from .champion import champion
 from .features import impression_features
 from .labels import impressions_labeled
 from .models import ranker_models
-from .resources import RecapSimulator, recap_warehouse
+from .resources import SCHEMA, RecapSimulator, recap_warehouse
 from .sources import simulated_logs
 from .training_sets import training_datasets
+from .windows import recap_events_partitions, recap_feature_partitions, recap_label_partitions, recap_model_partitions
 
 # The daily-partitioned assets, layer by layer (champion, unpartitioned, decides over all model days).
 ALL_ASSETS = [simulated_logs, impressions_labeled, impression_features, training_datasets, ranker_models]
 
-warehouse = recap_warehouse()
+warehouse = recap_warehouse(home_dir=env("FEEDTRAIN_HOME", str(home())))
 
 defs = dg.Definitions(
     # A run's steps go one at a time anyway (one writer per DuckDB file, dagster.yaml's pool limit), so a process per
@@ -24,5 +27,16 @@ defs = dg.Definitions(
     executor=dg.in_process_executor,
     assets=[*ALL_ASSETS, champion],
     sensors=[automation.sensor("recap")],
-    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator()},
+    resources={"warehouse": warehouse, "io_manager": io_manager(warehouse), "simulator": RecapSimulator(
+        preset=env("FEEDTRAIN_RECAP_WORLD", "tiny"), seed=env_int("FEEDTRAIN_RECAP_SEED", 11))},
 )
+
+# The layers in dependency order with their partitions: what `python -m feedtrain.seed recap` fills (./run.sh). Assets
+# of one run share a partitions definition: features exist a day before labels (which wait for T+1's engagements).
+LAYERS = [
+    Layer(("group:recap_sources",), recap_events_partitions),
+    Layer(("impression_features",), recap_feature_partitions),
+    Layer(("impressions_labeled", "group:recap_training"), recap_label_partitions),
+    Layer(("group:recap_models",), recap_model_partitions),
+    Layer(("champion",), None),
+]

@@ -1,7 +1,7 @@
 """Layer 3, recap_features: impression_features (sql/impression_features.sql), its feature list and its blocking
 point-in-time check.
 
-Feature families (SPEC §3.3, the ones computable from logs): viewer aggregates over 50 days and over the last 24 hours,
+Feature families (docs/recap.md §3.3, the ones computable from logs): viewer aggregates over 50 days and over the last 24 hours,
 author aggregates, viewer x author aggregates with Real-Graph-style edge features, tweet real-time counters as of the
 impression, tweet content flags, tweet age, in-network and request context.  Ids, position and labels are not
 features: position is decided after ranking.
@@ -96,8 +96,8 @@ def point_in_time(conn, staged: str, day: dt.date, params: dict, sample_rows: in
 # ---------------------------------------------------------------------------------------------------------------------
 # The asset.
 REALTIME_HOURS = 24  # "1 day" real-time viewer aggregates: [ts - 24 h, ts)
-REALGRAPH_DAYS = 31  # SPEC §1.3 look-back of the Real-Graph-style edge features
-DECAY = 0.955  # SPEC §2.4 daily decay (ONE_MINUS_ALPHA)
+REALGRAPH_DAYS = 31  # docs/realgraph.md §1.3 look-back of the Real-Graph-style edge features
+DECAY = 0.955  # docs/realgraph.md §2.4 daily decay (ONE_MINUS_ALPHA)
 
 
 class FeaturesConfig(dg.Config):

@@ -1,6 +1,6 @@
 """The ten engagement heads of the Recap heavy ranker: ONE table that drives labels, downsampling, models and metrics.
 
-Each entry carries its SPEC §3.1 label, its SPEC §3.5 downsampling rates, its SPEC §3.2 score weights (v1 and v2), the
+Each entry carries its docs/recap.md §3.1 label, its docs/recap.md §3.5 downsampling rates, its docs/recap.md §3.2 score weights (v1 and v2), the
 SQL that derives the 0/1 label from the impression's attributed engagements, what the label implies (a consistency
 check), the base rate the data source is expected to have, and the band a day's positive rate must lie in.  Adding a
 head is one entry here (plus, for the simulator, a way to produce it).
@@ -15,11 +15,11 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class Head:
-    label: str  # SPEC §3.1 feature name of the label
-    spec_pos_rate: float  # SPEC §3.5 pos_downsampling_rate
-    spec_neg_rate: float  # SPEC §3.5 neg_downsampling_rate
-    weight_v1: float  # SPEC §3.2, README @78c3235
-    weight_v2: float  # SPEC §3.2, README @b852108
+    label: str  # docs/recap.md §3.1 feature name of the label
+    spec_pos_rate: float  # docs/recap.md §3.5 pos_downsampling_rate
+    spec_neg_rate: float  # docs/recap.md §3.5 neg_downsampling_rate
+    weight_v1: float  # docs/recap.md §3.2, README @78c3235
+    weight_v2: float  # docs/recap.md §3.2, README @b852108
     label_sql: str  # aggregate over the impression's engagements attributed within the window (alias e)
     base_rate: float  # expected share of impressions with this label (the simulator's design rate)
     band: tuple[float, float]  # a day's positive rate must lie in [low, high] (blocking check)
@@ -87,11 +87,11 @@ WEIGHT_VERSIONS = ("v1", "v2")
 def keep_rates(head: Head, neg_rate_scale: float = 1.0) -> tuple[float, float]:
     """(pos_rate, neg_rate) for the per-head negative downsampling.
 
-    SPEC §3.5's rates were set for Twitter's (unpublished) base rates.  They keep about as many negatives as positives
+    docs/recap.md §3.5's rates were set for Twitter's (unpublished) base rates.  They keep about as many negatives as positives
     when the base rate is ``b_ref = neg / (pos + neg)`` (for reports 1.4e-5, the "about 1 in 100,000" of the issue), so
     we read them as "about one kept negative per kept positive" and scale the negative rate by ``base_rate / b_ref``
     to the data source's base rate; the positive rate is kept.  Applied literally on a simulated world (e.g. 0.001 for
-    reply_engaged_by_author on a few thousand impressions) the SPEC rates would keep a handful of negatives a day.
+    reply_engaged_by_author on a few thousand impressions) the published rates would keep a handful of negatives a day.
     ``neg_rate_scale`` multiplies the result (e.g. 3 keeps about three negatives per positive).
     """
     b_ref = head.spec_neg_rate / (head.spec_pos_rate + head.spec_neg_rate)
@@ -100,14 +100,14 @@ def keep_rates(head: Head, neg_rate_scale: float = 1.0) -> tuple[float, float]:
 
 
 def weights(version: str) -> dict[str, float]:
-    """Per-head weight of the heavy-ranker score (SPEC §3.2); v1's good-click max rule is applied in ``score``."""
+    """Per-head weight of the heavy-ranker score (docs/recap.md §3.2); v1's good-click max rule is applied in ``score``."""
     if version not in WEIGHT_VERSIONS:
         raise ValueError(f"unknown weights version {version!r}; choose one of {WEIGHT_VERSIONS}")
     return {k: (h.weight_v1 if version == "v1" else h.weight_v2) for k, h in HEADS.items()}
 
 
 def score(p: dict[str, np.ndarray], version: str = "v1") -> np.ndarray:
-    """SPEC §3.2: ``score = sum_i w_i p_i``; in v1 the good-click term is ``11 * max(p_gc_v1, p_gc_v2)`` and the other
+    """docs/recap.md §3.2: ``score = sum_i w_i p_i``; in v1 the good-click term is ``11 * max(p_gc_v1, p_gc_v2)`` and the other
     good-click prediction is ignored.  A missing prediction counts as 0 (as in serving)."""
     w = weights(version)
     n = len(next(iter(p.values())))

@@ -21,7 +21,7 @@ from .windows import RECAP_CANDIDATE_AGE_DAYS, RECAP_LABEL_DELAY_DAYS, recap_lab
 
 class LabelsConfig(dg.Config):
     attribution_window_minutes: int = Field(
-        180, description="W of SPEC §3.4 in minutes: an engagement counts for an impression iff it happens in "
+        180, ge=1, le=24 * 60 * RECAP_LABEL_DELAY_DAYS, description="W of docs/recap.md §3.4 in minutes: an engagement counts for an impression iff it happens in "
         "[impression, impression + W). Default 3 hours. The simulator's oracle is exact for 120 to 360 minutes; at most "
         "24 hours, since only the next day's engagements are read.")
 
@@ -75,11 +75,8 @@ def positive_rates(conn, relation: str) -> tuple[dg.AssetCheckResult, pl.DataFra
           check_specs=checks.specs(key("impressions_labeled"), RAW_DAYS, EVERY_IMPRESSION, LABEL_CONSISTENCY,
                                    POSITIVE_RATES))
 def impressions_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig):
-    """One row per impression of day T with the ten 0/1 labels of SPEC §3.1 (recap_assets/heads.py): engagements of
-    the viewer on the tweet within the attribution window after the impression (SPEC §3.4), read from T and T+1."""
-    if not 1 <= config.attribution_window_minutes <= 24 * 60 * RECAP_LABEL_DELAY_DAYS:
-        raise dg.Failure(f"attribution_window_minutes={config.attribution_window_minutes} must be in "
-                         f"[1, {24 * 60 * RECAP_LABEL_DELAY_DAYS}]")
+    """One row per impression of day T with the ten 0/1 labels of docs/recap.md §3.1 (recap_assets/heads.py): engagements of
+    the viewer on the tweet within the attribution window after the impression (docs/recap.md §3.4), read from T and T+1."""
     query = label_sql()
     with warehouse.connect() as conn:
         def build(day):

@@ -1,7 +1,7 @@
-"""The Earlybird-style light ranker (SPEC §4, §6.11): every feature discretised into (at most) 20 quantile bins,
+"""The Earlybird-style light ranker (docs/recap.md §4, §6.11): every feature discretised into (at most) 20 quantile bins,
 one-hot, and one logistic regression over the bins (a sparse linear layer with a sigmoid).
 
-Deviation from SPEC §6.11's suggested ``KBinsDiscretizer(n_bins=20, strategy="quantile")``: its bin edges include
+Deviation from docs/recap.md §6.11's suggested ``KBinsDiscretizer(n_bins=20, strategy="quantile")``: its bin edges include
 the feature's minimum and maximum and drop duplicates, so a flag with less than half ones (has_video: 12 %) gets the
 edges [0, 1], a single bin, and the model never sees it.  Earlybird keeps binary features apart from the discretised
 ones; we get the same effect by cutting at the distinct *interior* quantiles (bin = number of cuts <= x), so every

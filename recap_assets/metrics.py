@@ -1,4 +1,4 @@
-"""Ranking metrics of the recap models: per-head AUC and RCE (SPEC §3.6), NDCG@k per (viewer, day) ranking."""
+"""Ranking metrics of the recap models: per-head AUC and RCE (docs/recap.md §3.6), NDCG@k per (viewer, day) ranking."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def cross_entropy(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def rce(y: np.ndarray, p: np.ndarray) -> float | None:
-    """SPEC §3.6: ``100 * (CE_ref - CE_model) / CE_ref`` with CE_ref the entropy of the mean label."""
+    """docs/recap.md §3.6: ``100 * (CE_ref - CE_model) / CE_ref`` with CE_ref the entropy of the mean label."""
     if len(y) == 0 or y.min() == y.max():
         return None
     ref = cross_entropy(y, np.full(len(y), y.mean()))

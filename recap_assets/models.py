@@ -2,6 +2,7 @@
 then their evaluations (model_evaluations: AUC/RCE per head; ranking_evaluations: NDCG@10 of the weighted score)."""
 
 import datetime as dt
+from typing import Literal
 
 import dagster as dg
 import numpy as np
@@ -25,15 +26,15 @@ from .windows import RECAP_TRAIN_DAYS, RECAP_VALID_DAYS, recap_model_partitions
 
 
 class RecapBoostedTreesConfig(training.BoostedTreesConfig):
-    """LightGBM for the heavy-ranker stand-in. SPEC §1.10's BigQuery ML options are Real Graph's, not Recap's (the
-    heavy ranker is a MaskNet, SPEC §3.6), so: more rounds at a lower rate, every row in every tree, LightGBM's usual
+    """LightGBM for the heavy-ranker stand-in. docs/realgraph.md §1.10's BigQuery ML options are Real Graph's, not Recap's (the
+    heavy ranker is a MaskNet, docs/recap.md §3.6), so: more rounds at a lower rate, every row in every tree, LightGBM's usual
     minimum leaf size, early stopping on the last training day. (The defaults are redeclared in a subclass because
     Dagster builds a nested config's defaults from its class, ignoring a ``default_factory``.)"""
 
     n_estimators: int = Field(300, description="Boosting rounds at most (early stopping on the last training day).")
     learning_rate: float = Field(0.08, description="Shrinkage per round.")
     num_leaves: int = Field(31, description="Leaves per tree (LightGBM's default).")
-    subsample: float = Field(1.0, description="Share of rows per tree: all of them (the SPEC's 0.01 is Real Graph's).")
+    subsample: float = Field(1.0, description="Share of rows per tree: all of them (Real Graph's published 0.01 is not Recap's).")
     min_rows_per_tree: int = Field(0, description="Unused with subsample 1.0.")
     min_child_samples: int = Field(40, description="Minimum rows per leaf.")
     min_rel_progress: float = Field(0.0005, description="Early stop once the last training day's log loss improves "
@@ -42,23 +43,23 @@ class RecapBoostedTreesConfig(training.BoostedTreesConfig):
 
 class ModelConfig(dg.Config):
     boosted_trees: RecapBoostedTreesConfig = Field(default_factory=RecapBoostedTreesConfig)
-    light_ranker_bins: int = Field(20, description="Quantile bins per feature of the light ranker (SPEC §4: 20).")
+    light_ranker_bins: int = Field(20, description="Quantile bins per feature of the light ranker (docs/recap.md §4: 20).")
     light_ranker_c: float = Field(
         0.05, description="Inverse L2 strength of the light ranker's logistic regression (C=1 overfits the ~900 bins on "
         "a tiny world's few thousand rows: negative RCE).")
-    weights_version: str = Field("v1", description="SPEC §3.2 score weights of the headline NDCG: v1 (default) or v2.")
+    weights_version: Literal["v1", "v2"] = Field("v1", description="docs/recap.md §3.2 score weights of the headline NDCG: v1 (default) or v2.")
     min_positives: int = Field(5, description="A head with fewer training positives is not trained (noted, not failed).")
 
 
 def split_days(day: dt.date) -> tuple[list[dt.date], list[dt.date]]:
-    """SPEC §5: the model of day T trains on the RECAP_TRAIN_DAYS days before its validation days and validates on
+    """docs/recap.md §5: the model of day T trains on the RECAP_TRAIN_DAYS days before its validation days and validates on
     the RECAP_VALID_DAYS days ending at T; no day is in both."""
     return (span(day, -(RECAP_TRAIN_DAYS + RECAP_VALID_DAYS - 1), -RECAP_VALID_DAYS),
             span(day, -(RECAP_VALID_DAYS - 1)))
 
 
 MODEL_KINDS = {"boosted_trees": "LightGBM boosted trees (heavy-ranker stand-in)",
-               "light_ranker": "Earlybird-style logistic regression on 20 quantile bins per feature (SPEC §4, §6.11)"}
+               "light_ranker": "Earlybird-style logistic regression on 20 quantile bins per feature (docs/recap.md §4, §6.11)"}
 
 
 def model_key(kind: str, head: str) -> dg.AssetKey:
@@ -77,7 +78,7 @@ _VALID_DEPS = [dep("impression_features", -(RECAP_VALID_DAYS - 1)), dep("impress
                         kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
                         deps=[dep(train_table(h), _TRAIN_START, _TRAIN_END), *_VALID_DEPS],
                         description=f"{what} for the {h} head, trained on the {RECAP_TRAIN_DAYS} days before the "
-                                    f"{RECAP_VALID_DAYS} validation days ending at T; calibrated with SPEC §3.5.")
+                                    f"{RECAP_VALID_DAYS} validation days ending at T; calibrated with docs/recap.md §3.5.")
            for h in HEADS for kind, what in MODEL_KINDS.items()]
     + [dg.AssetSpec(key("model_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
                     deps=[model_key(k, h) for h in HEADS for k in MODEL_KINDS], metadata={"partition_expr": "ds"},
@@ -85,15 +86,13 @@ _VALID_DEPS = [dep("impression_features", -(RECAP_VALID_DAYS - 1)), dep("impress
                                 "on every impression of the validation days."),
        dg.AssetSpec(key("ranking_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
                     deps=[model_key(k, h) for h in HEADS for k in MODEL_KINDS], metadata={"partition_expr": "ds"},
-                    description="NDCG@10 per (viewer, day) of the weighted heavy-ranker score (SPEC §3.2, v1 and v2) "
+                    description="NDCG@10 per (viewer, day) of the weighted heavy-ranker score (docs/recap.md §3.2, v1 and v2) "
                                 "against the planted utility, for each model, the heuristic, the oracle and random.")],
     partitions_def=recap_model_partitions, backfill_policy=POLICY, pool=POOL,
 )
 def ranker_models(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ModelConfig):
     """Per head: LightGBM and the light ranker on the time-based split, probabilities calibrated back to the base rate
-    (SPEC §3.5); then the weighted score of SPEC §3.2 ranked per viewer and day against the simulator's utility."""
-    if config.weights_version not in ("v1", "v2"):
-        raise dg.Failure(f"weights_version must be v1 or v2, not {config.weights_version!r}")
+    (docs/recap.md §3.5); then the weighted score of docs/recap.md §3.2 ranked per viewer and day against the simulator's utility."""
     with warehouse.connect() as conn:
         for day in partition_days(context):
             results = train_and_evaluate(context, conn, day, config)

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model-day", type=dt.date.fromisoformat, default=None,
                         help="model partition (default: the first one)")
-    parser.add_argument("--weights", default="v1", choices=["v1", "v2"], help="SPEC §3.2 weights of the headline NDCG")
+    parser.add_argument("--weights", default="v1", choices=["v1", "v2"], help="docs/recap.md §3.2 weights of the headline NDCG")
     parser.add_argument("--next-day", action="store_true",
                         help="only add --model-day to a home that already holds the day before (times one new day)")
     parser.add_argument("--record-in-instance", action="store_true",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 from pydantic import Field
 
 from feedtrain.simulate import SimulatorResource
-from feedtrain.warehouse import Warehouse, database_path
+from feedtrain.warehouse import Warehouse, home
 
 from .simulator import World, world
 
@@ -24,7 +25,7 @@ class RecapSimulator(SimulatorResource):
         return world(self.preset, self.seed)
 
 
-def recap_warehouse(database: str | None = None) -> Warehouse:
+def recap_warehouse(database: str | None = None, home_dir: str | dg.EnvVar | None = None) -> Warehouse:
     """The recap DuckDB file (``recap_warehouse.duckdb`` under FEEDTRAIN_HOME unless given), schema ``recap``."""
-    return Warehouse(database=database or database_path(SCHEMA), schema_name=SCHEMA,
-                     ddl_path=str(SQL_DIR / "schema.sql"))
+    return Warehouse(database=database, home=None if database else home_dir or str(home()),
+                     schema_name=SCHEMA, ddl_path=str(SQL_DIR / "schema.sql"))

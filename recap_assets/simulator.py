@@ -12,7 +12,7 @@ What the heavy ranker has to learn from:
 - each impression has a *planted* probability for each engagement, a logistic function of hidden variables: the
   viewer's per-engagement propensity, viewer-author topic affinity, tie strength (if following), the author's quality
   and toxicity, the tweet's hidden appeal (viral tweets), content flags, tweet age and position;
-- engagements follow the rules of SPEC §3.1: a good click v1 is a conversation click followed by a like or reply *in
+- engagements follow the rules of docs/recap.md §3.1: a good click v1 is a conversation click followed by a like or reply *in
   the conversation*, a good click v2 a conversation click with >= 120 s dwell, a profile engagement follows a profile
   click, the author engages with a reply after it; plus non-label noise (short clicks, profile clicks alone);
 - engagements arrive after the impression: normally within 45 minutes (so an impression at 23:40 is engaged with on
@@ -21,7 +21,7 @@ What the heavy ranker has to learn from:
 
 Because of that construction the probability of every *label* (an engagement inside the window) is known exactly, and
 is stored per impression as the oracle (valid for attribution windows from 2 h to 6 h), with the planted utility = the
-v1-weighted score of those probabilities (SPEC §3.2), the relevance of the NDCG metric.
+v1-weighted score of those probabilities (docs/recap.md §3.2), the relevance of the NDCG metric.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ import functools
 import numpy as np
 import pyarrow as pa
 
-from feedtrain.partitions import EVENTS_START
 from feedtrain.simulate import mean_one, sample_in_group
 
 from .heads import HEADS, score
+from .windows import EVENTS_START
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -306,9 +306,20 @@ class World:
         self.impressions.cache_clear()
 
     # -- labels' planted probabilities ---------------------------------------------------------------------------------
+    @classmethod
+    def label_probabilities(cls, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Exact probability of each head's label, for every head of heads.HEADS (the oracle)."""
+        out = cls.planted_probabilities(p)
+        missing = set(HEADS) - set(out)
+        if missing:
+            raise ValueError(f"heads {sorted(missing)} have no planted probability: add it in "
+                             "World.planted_probabilities (recap_assets/simulator.py)")
+        return {h: out[h] for h in HEADS}
+
     @staticmethod
-    def label_probabilities(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Exact probability of each head's label (engagement inside an attribution window of 2 to 6 hours)."""
+    def planted_probabilities(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Exact probability of each label (engagement inside an attribution window of 2 to 6 hours), from the
+        impressions' event probabilities ``p``. A new head adds its entry here."""
         on_time = 1.0 - LATE_SHARE
         gc1 = p["good_click_v1"] * on_time
         fav = 1 - (1 - p["favorite"] * on_time) * (1 - CONVERSATION_LIKE_SHARE * gc1)
@@ -320,7 +331,6 @@ class World:
                "good_clicked_v2": p["good_click_v2"] * on_time, "profile_engaged": p["profile_engage"] * on_time,
                "reply_engaged_by_author": engaged, "video_playback_50": p["video_playback_50"] * on_time,
                "negative_feedback_v2": p["negative_feedback"] * on_time, "report_tweet_clicked": p["report"] * on_time}
-        assert set(out) == set(HEADS), "every head needs a planted probability"
         return out
 
     # -- engagements ---------------------------------------------------------------------------------------------------

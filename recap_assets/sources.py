@@ -15,7 +15,7 @@ RAW_TABLES = {
     "follows": "Follow edges made that day, with their time (the first day also holds the graph from before it).",
     "tweets": "Tweets posted that day with their content flags and text quality.",
     "impressions": "Tweets shown on the home timeline that day: viewer, tweet, author, time, position.",
-    "engagements": "Engagements that happened that day (SPEC §3.1 actions and clicks); an engagement after midnight "
+    "engagements": "Engagements that happened that day (docs/recap.md §3.1 actions and clicks); an engagement after midnight "
                    "with an impression of the day before is in this day's partition.",
     "planted_engagement_probability": "Simulator only: each impression's planted probability of every head's label "
                                       "(the oracle) and its planted utility (v1-weighted sum), the NDCG relevance.",

@@ -1,4 +1,4 @@
-"""Layer 4, recap_training: one training set per head (train_<head>), negatives downsampled per SPEC §3.5."""
+"""Layer 4, recap_training: one training set per head (train_<head>), negatives downsampled per docs/recap.md §3.5."""
 
 import dagster as dg
 import numpy as np
@@ -21,7 +21,7 @@ from .windows import recap_label_partitions
 class DatasetConfig(dg.Config):
     seed: int = Field(0, description="Seed of the deterministic downsampling draw.")
     neg_rate_scale: float = Field(
-        1.0, description="Multiplies every head's negative keep rate (heads.keep_rates: SPEC §3.5 rates scaled to the "
+        1.0, description="Multiplies every head's negative keep rate (heads.keep_rates: docs/recap.md §3.5 rates scaled to the "
         "data's base rate, about one kept negative per kept positive).")
 
 
@@ -35,7 +35,7 @@ def head_salt(head: str) -> int:
 
 
 def downsample(frame: pl.DataFrame, head: str, seed: int, neg_rate_scale: float) -> tuple[pl.DataFrame, float, float]:
-    """SPEC §3.5: keep positives with pos_rate and negatives with neg_rate (a deterministic draw per impression, head
+    """docs/recap.md §3.5: keep positives with pos_rate and negatives with neg_rate (a deterministic draw per impression, head
     and seed), with weight ``y / pos_rate + (1 - y) / neg_rate``."""
     pos_rate, neg_rate = keep_rates(HEADS[head], neg_rate_scale)
     y = frame[HEADS[head].column].to_numpy()
@@ -54,7 +54,7 @@ def downsample(frame: pl.DataFrame, head: str, seed: int, neg_rate_scale: float)
     specs=[dg.AssetSpec(key(train_table(h)), group_name="recap_training", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
                         deps=[dep("impressions_labeled"), dep("impression_features")], metadata={"partition_expr": "ds"},
                         description=f"Training set of the {h} head ({HEADS[h].label}) for day T: every impression of T "
-                                    "with its features and that head's label, negatives downsampled at the SPEC §3.5 "
+                                    "with its features and that head's label, negatives downsampled at the docs/recap.md §3.5 "
                                     "rate scaled to the base rate, weight y/pos_rate + (1-y)/neg_rate.")
            for h in HEADS],
     check_specs=[s for h in HEADS for s in checks.specs(key(train_table(h)), checks.UPSTREAM_DAYS_PRESENT)],
@@ -73,6 +73,10 @@ def training_datasets(context: dg.AssetExecutionContext, warehouse: Warehouse, c
             frame = conn.execute(
                 f"SELECT f.*, {', '.join('l.' + c for c in LABEL_COLUMNS)} FROM impression_features f "
                 "JOIN impressions_labeled l USING (impression_id) WHERE f.ds = $ds AND l.ds = $ds", {"ds": day}).pl()
+            stale_heads = [h for h, head in HEADS.items() if frame[head.column].null_count()]
+            if stale_heads:  # a head added after this day was labeled (common.ensure_table added its column)
+                raise dg.Failure(f"{SCHEMA}.impressions_labeled partition {day} has no labels for the head(s) "
+                                 f"{stale_heads} (added since it was built): re-run impressions_labeled for {day}")
             staged = {}
             for h, head in HEADS.items():
                 rows, pos_rate, neg_rate = downsample(frame, h, config.seed, config.neg_rate_scale)

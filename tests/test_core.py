@@ -1,4 +1,4 @@
-"""The shared core: the vectorised FARM_FINGERPRINT equals BigQuery's (SPEC §1.4 vectors) and pyfarmhash; transactions."""
+"""The shared core: the vectorised FARM_FINGERPRINT equals BigQuery's (docs/realgraph.md §1.4 vectors) and pyfarmhash; transactions."""
 
 import random
 import string
@@ -27,7 +27,7 @@ def test_matches_pyfarmhash_for_every_length_up_to_64():
 
 
 def test_pair_and_user_buckets_follow_the_sql_rules():
-    assert pair_bucket([12345, 1], [67890, 2]).tolist() == [93, 81]  # SPEC §1.4 buckets
+    assert pair_bucket([12345, 1], [67890, 2]).tolist() == [93, 81]  # docs/realgraph.md §1.4 buckets
     assert user_bucket([12345], 10).tolist() == [8]
     ids = np.array([2**62, -5, 0, 987654321987654321])
     ref = [abs(v - 2**64 if v >= 2**63 else v) % 100 for v in (farmhash.fingerprint64(f"{a}_{a + 1}") for a in ids)]
@@ -58,3 +58,26 @@ def test_transaction_commits_together_or_not_at_all(tmp_path):
     except RuntimeError:
         pass
     assert conn.scalar("SELECT list(x) FROM t") == [1]
+
+
+def test_inline_roc_is_short_enough_for_the_ui_to_show_it_inline():
+    """Dagster's UI shows a Markdown metadata value inline only below 1,000 characters; a PNG is 20+ KB."""
+    import base64
+    import re
+    import xml.etree.ElementTree as ET
+
+    import numpy as np
+
+    from feedtrain import plots
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 5000)
+    md = plots.roc_inline(y, {"boosted_trees": y + rng.normal(0, 1, 5000), "num_days": rng.random(5000),
+                              "oracle": y + rng.normal(0, 0.5, 5000)}).value
+    assert len(md) < plots.INLINE_LIMIT
+    svg = ET.fromstring(base64.b64decode(re.search(r"base64,([^)]+)\)", md).group(1)))
+    lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(lines) == 3
+    first = [tuple(map(int, p.split(","))) for p in lines[0].get("points").split()]
+    assert first[0][0] == 0 and first[-1] == (100, 0)  # from FPR 0 to (1, 1); y is drawn downwards
+    assert "blue: boosted_trees" in md

@@ -1,4 +1,4 @@
-"""Declarative automation builds a new day only when its inputs can exist (SPEC §1.12, §6.1)."""
+"""Declarative automation builds a new day only when its inputs can exist (docs/realgraph.md §1.12, §6.1)."""
 
 import datetime as dt
 

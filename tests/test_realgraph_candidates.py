@@ -1,4 +1,4 @@
-"""candidates (SPEC §1.3, §1.8): 31-day window [T-30, T], ten features, negative edges removed, RANK top-K."""
+"""candidates (docs/realgraph.md §1.3, §1.8): 31-day window [T-30, T], ten features, negative edges removed, RANK top-K."""
 
 
 from conftest import D

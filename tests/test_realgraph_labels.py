@@ -1,4 +1,4 @@
-"""candidates_sampled (SPEC §1.4) and labeled_candidates[_explicit] (SPEC §1.5-1.6, §6.2)."""
+"""candidates_sampled (docs/realgraph.md §1.4) and labeled_candidates[_explicit] (docs/realgraph.md §1.5-1.6, §6.2)."""
 
 
 from conftest import D

@@ -1,4 +1,4 @@
-"""train[_explicit] (SPEC §1.7, §1.9, §6.4) and the models' normaliser (SPEC §5, §6.12)."""
+"""train[_explicit] (docs/realgraph.md §1.7, §1.9, §6.4) and the models' normaliser (docs/recap.md §5, §6.12)."""
 
 import numpy as np
 import polars as pl

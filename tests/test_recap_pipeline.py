@@ -5,6 +5,7 @@ a rule changes nothing the other tests read."""
 import dataclasses
 import datetime as dt
 import json
+import os
 import shutil
 
 import dagster as dg
@@ -380,3 +381,56 @@ def test_heavy_ranker_champion_is_promoted_only_within_the_margin(home):
         own = conn.execute("SELECT avg(auc) FROM model_evaluations WHERE ds = ? AND model = 'boosted_trees' "
                            "AND auc IS NOT NULL", [MODEL_DAY]).fetchone()[0]
     assert second["champion_mean_auc"] is not None and abs(second["champion_mean_auc"] - own) > 1e-9
+
+
+ADD_HEAD = r'''
+import dataclasses, datetime as dt, sys
+from pathlib import Path
+
+import dagster as dg
+
+from recap_assets import heads, simulator
+
+# The two steps of adding a head: its entry in heads.HEADS, and its planted probability in the simulator.
+head = heads.Head("recap.engagement.is_retweeted_or_replied", 1.0, 0.004, 0.0, 0.0,
+                  "bool_or(e.engagement_type IN ('retweet', 'reply'))", base_rate=0.01, band=(0.0, 0.3))
+heads.HEADS["retweeted_or_replied"] = dataclasses.replace(head, key="retweeted_or_replied")
+heads.LABEL_COLUMNS.append(heads.HEADS["retweeted_or_replied"].column)
+planted = simulator.World.planted_probabilities
+def with_new_head(p):
+    out = planted(p)
+    return {**out, "retweeted_or_replied": 1 - (1 - out["retweeted"]) * (1 - out["replied"])}
+simulator.World.planted_probabilities = staticmethod(with_new_head)
+
+from recap_assets.common import key
+from recap_assets.definitions import ALL_ASSETS
+from recap_assets.models import split_days
+from recap_assets.report import RANGE_END, RANGE_START, resources, selection
+
+home, day = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
+train_days, valid_days = split_days(day)
+for names, first, last in [(["recap_sources"], valid_days[0], day + dt.timedelta(days=1)),
+                           ([key("impressions_labeled"), "recap_training"], train_days[0], day),
+                           (["recap_models"], day, day)]:
+    dg.materialize(ALL_ASSETS, selection=selection(names), resources=resources(home, "tiny", 11),
+                   tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()})
+'''
+
+
+def test_adding_a_head_is_one_entry_and_its_planted_probability(home):
+    """A head added to heads.HEADS (and the simulator) on a warehouse built without it: the stored label and planted
+    tables gain its column, its training sets and models are built, no table is dropped by hand."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", ADD_HEAD, str(home), MODEL_DAY.isoformat()], text=True,
+                         env={**os.environ, "FEEDTRAIN_HOME": str(home)}, capture_output=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    train_days, valid_days = split_days(MODEL_DAY)
+    with connect(home) as conn:
+        assert conn.scalar("SELECT count(DISTINCT ds) FROM train_retweeted_or_replied") == len(train_days + valid_days)
+        assert conn.scalar("SELECT count(*) FROM impressions_labeled WHERE ds = ? AND is_retweeted_or_replied IS NULL",
+                           [MODEL_DAY]) == 0
+        auc = conn.scalar("SELECT auc FROM model_evaluations WHERE ds = ? AND head = 'retweeted_or_replied' "
+                          "AND model = 'boosted_trees'", [MODEL_DAY])
+    assert auc is not None and auc > 0.6

@@ -47,7 +47,7 @@ def test_keep_rates_scale_spec_rates_to_the_base_rate():
     for h in HEADS.values():
         pos, neg = heads.keep_rates(h)
         assert pos == h.spec_pos_rate
-        # the SPEC rates give one kept negative per kept positive at b_ref = neg / (pos + neg); so do ours at base_rate
+        # the published rates give one kept negative per kept positive at b_ref = neg / (pos + neg); so do ours at base_rate
         kept_pos, kept_neg = h.base_rate * pos, (1 - h.base_rate) * neg
         assert kept_neg / kept_pos == pytest.approx(1.0, rel=0.05)
         b_ref = h.spec_neg_rate / (h.spec_pos_rate + h.spec_neg_rate)
@@ -226,15 +226,25 @@ def test_planted_label_rates_near_head_base_rates():
     assert p["report_tweet_clicked"].mean() == pytest.approx(1e-5, rel=0.2)  # about 1 in 100,000 impressions
 
 
-def test_a_table_whose_heads_or_features_changed_is_refused():
+def test_a_table_migrates_when_a_head_is_added_and_refuses_one_removed():
     import dagster as dg
     import duckdb
 
-    conn = duckdb.connect()
+    from feedtrain import ledger
+    from feedtrain.engine import DuckDBEngine
+
+    conn = DuckDBEngine(duckdb.connect(), "main")
+    conn.execute(ledger.DDL)
     conn.execute("CREATE TEMP TABLE staged AS SELECT 1 AS impression_id, 0 AS is_favorited, DATE '2026-08-01' AS ds")
     ensure_table(conn, "train_x", "staged")
+    conn.replace_days(dt.date(2026, 8, 1), {"train_x": "staged"})
     ensure_table(conn, "train_x", "staged")  # same shape: fine
-    conn.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT 1 AS impression_id, 0 AS is_new_head, "
-                 "DATE '2026-08-01' AS ds")
-    with pytest.raises(dg.Failure, match="is_new_head"):
+    conn.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT 2 AS impression_id, 1 AS is_favorited, "
+                 "1 AS is_new_head, DATE '2026-08-02' AS ds")
+    ensure_table(conn, "train_x", "staged")  # a head added: the column is added, the old day holds NULL in it
+    conn.replace_days(dt.date(2026, 8, 2), {"train_x": "staged"})
+    assert conn.rows("SELECT ds, is_new_head FROM train_x ORDER BY ds") == [(dt.date(2026, 8, 1), None),
+                                                                           (dt.date(2026, 8, 2), 1)]
+    conn.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT 3 AS impression_id, DATE '2026-08-03' AS ds")
+    with pytest.raises(dg.Failure, match="is_favorited"):
         ensure_table(conn, "train_x", "staged")

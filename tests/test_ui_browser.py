@@ -213,6 +213,11 @@ def run_ui_steps(page: Page, steps: Steps, server, model_day: str, label_days: l
         # the metadata table's row of that key (nested tables, e.g. "comparison", come after it)
         expect(page.get_by_role("row").filter(has=page.get_by_text(key, exact=True)).first).to_be_visible()
     steps.shot("model_asset_page", full_page=True)
+    # The ROC is also drawn inline, without opening anything (a short SVG: the UI inlines Markdown below 1,000 chars).
+    roc = page.get_by_role("row").filter(has=page.get_by_text("roc", exact=True)).first.locator(
+        "img[src^='data:image/svg+xml']")
+    expect(roc).to_be_visible()
+    assert roc.evaluate("img => img.complete ? img.naturalWidth : 0") > 100, "the inline ROC did not decode"
     for key in PLOTS:
         row = page.get_by_role("row").filter(has=page.get_by_text(key, exact=True)).first
         assert row.count() == 1, (

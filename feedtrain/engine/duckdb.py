@@ -47,7 +47,7 @@ class DuckDBEngine(Engine):
         return self.conn.execute(sql, params or [])
 
     def arrow(self, sql: str, params: dict | Sequence | None = None) -> pa.Table:
-        return self.conn.execute(sql, params or []).fetch_arrow_table()
+        return self.conn.execute(sql, params or []).to_arrow_table()
 
     def rows(self, sql: str, params: dict | Sequence | None = None) -> list[tuple]:
         return self.conn.execute(sql, params or []).fetchall()

@@ -1,5 +1,5 @@
--- SPEC §1.3 (check_candidates_exist.sql): every pair that interacted on a day of [T-30, T] or is a tweeting follow
--- edge of T, minus the negative edges of T's snapshot, with the ten features of SPEC §1.8, keeping the top
+-- docs/realgraph.md §1.3 (check_candidates_exist.sql): every pair that interacted on a day of [T-30, T] or is a tweeting follow
+-- edge of T, minus the negative edges of T's snapshot, with the ten features of docs/realgraph.md §1.8, keeping the top
 -- $max_candidates_per_source per source by RANK over (num_days, num_tweets) descending: ties are kept, so a source
 -- can exceed the limit, as in the source.
 WITH window_interactions AS (

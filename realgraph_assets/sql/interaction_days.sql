@@ -1,7 +1,7 @@
 -- The incremental daily per-pair aggregate: one row per (day, source, destination) with the day's label set as a
 -- bitmask, so a day's candidates read 31 narrow integer partitions instead of exploding 31 days of label arrays.
 -- Duplicate rows of a pair are unioned (the labels job unions a day's sets per pair); self-interactions are dropped
--- (SPEC §2.1); an empty set still counts as an interaction day (BigQuery's left-join unnest keeps it).
+-- (docs/realgraph.md §2.1); an empty set still counts as an interaction day (BigQuery's left-join unnest keeps it).
 WITH exploded AS (
     SELECT ds, source_id, destination_id,
            unnest(CASE WHEN len(labels) = 0 THEN [NULL::VARCHAR] ELSE labels END) AS name

@@ -1,6 +1,6 @@
--- SPEC §1.5 (labeled_candidates.sql): day T's sampled candidates joined with day T+1's interactions; label = 1 iff
+-- docs/realgraph.md §1.5 (labeled_candidates.sql): day T's sampled candidates joined with day T+1's interactions; label = 1 iff
 -- the pair's T+1 label set intersects $positive_mask (any label for prod, the explicit names for prod_explicit,
--- SPEC §6.2). Pairs in the negative-edge snapshot are dropped. Deviation: we read the snapshot *of T+1* rather than
+-- docs/realgraph.md §6.2). Pairs in the negative-edge snapshot are dropped. Deviation: we read the snapshot *of T+1* rather than
 -- "whatever is newest", so a backfill of an old day never uses negative edges from its future.
 WITH next_day AS (
     SELECT source_id, destination_id, label_mask FROM interaction_days WHERE ds = $ds::DATE + 1

@@ -1,14 +1,14 @@
 -- Tables of the realgraph schema. Partition column ds is a DATE (a VARCHAR day shifts the IO manager's windows).
 
--- Raw logs (SPEC §2), written by the embedded simulator, or by your ingestion in a real deployment.
+-- Raw logs (docs/realgraph.md §2), written by the embedded simulator, or by your ingestion in a real deployment.
 CREATE TABLE IF NOT EXISTS interaction_graph_labels_daily (
     source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
-    labels VARCHAR[] NOT NULL,          -- set of FeatureName names A did toward B that day (SPEC §2.1)
+    labels VARCHAR[] NOT NULL,          -- set of FeatureName names A did toward B that day (docs/realgraph.md §2.1)
     dateHour TIMESTAMP NOT NULL,        -- 00:00 UTC of the day
     ds DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS interaction_graph_agg_negative_edge_snapshot (
     source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
-    weight DOUBLE NOT NULL,             -- always 0.0 (SPEC §2.2)
+    weight DOUBLE NOT NULL,             -- always 0.0 (docs/realgraph.md §2.2)
     negative_type VARCHAR NOT NULL,     -- num_blocks, num_mutes, num_report_as_abuses, num_report_as_spams, num_unfollows
     age_days INTEGER NOT NULL,          -- days since the negative action
     dateHour TIMESTAMP NOT NULL,
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS train (
     days_since_last_interaction BIGINT NOT NULL, label_types BIGINT NOT NULL,
     label_ds DATE NOT NULL,             -- the labeled day the row comes from
     weight DOUBLE NOT NULL,             -- inverse keep probability: 1/(1-p) for positives, 1/p for negatives
-    if_eval BOOLEAN NOT NULL,           -- SPEC §1.9 user-hash eval split
+    if_eval BOOLEAN NOT NULL,           -- docs/realgraph.md §1.9 user-hash eval split
     ds DATE NOT NULL);                  -- the train set's day T (window [T-6, T])
 CREATE TABLE IF NOT EXISTS train_explicit AS SELECT * FROM train LIMIT 0;
 CREATE TABLE IF NOT EXISTS model_evaluations (

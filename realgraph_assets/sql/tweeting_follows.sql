@@ -1,4 +1,4 @@
--- SPEC §2.3 (follow_graph_features.sql): follow edges A->B of day T with B's public tweet count over [T-3, T],
+-- docs/realgraph.md §2.3 (follow_graph_features.sql): follow edges A->B of day T with B's public tweet count over [T-3, T],
 -- top $max_follows_per_source per source by tweet count (ROW_NUMBER; ties broken by destination_id for determinism).
 WITH tweet_counts AS (
     SELECT user_id, count(*) AS num_tweets

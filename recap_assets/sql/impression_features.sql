@@ -1,4 +1,4 @@
--- Point-in-time features of day $ds's impressions (SPEC §3.3 families that logs can compute), each from events
+-- Point-in-time features of day $ds's impressions (docs/recap.md §3.3 families that logs can compute), each from events
 -- strictly before the impression time i.ts:
 -- * batch aggregates ("_50d", "_31d", Real-Graph-style viewer->author) read the complete days [T-50, T-1], which all
 --   end before any impression of T (as Twitter's daily aggregate jobs serve yesterday's aggregates);
@@ -59,7 +59,7 @@ pair_days AS (  -- viewer -> author engagements per day, for the pairs impressed
     WHERE e.engagement_type <> 'reply_engaged_by_author'
     GROUP BY e.user_id, e.author_id, e.ds
 ),
-pair_batch AS (  -- Real-Graph-style edge features (SPEC §1.8, §2.4: decay 0.955 a day)
+pair_batch AS (  -- Real-Graph-style edge features (docs/realgraph.md §1.8, §2.4: decay 0.955 a day)
     SELECT viewer_id, author_id,
            sum(n) AS va_engagements_50d, sum(n_favorite) AS va_favorite_50d, sum(n_negative) AS va_negative_50d,
            count(*) FILTER (WHERE ds >= $ds::DATE - $realgraph_days) AS va_engaged_days_31d,

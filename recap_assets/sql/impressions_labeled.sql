@@ -1,6 +1,6 @@
--- SPEC §3.4: one row per impression of day $ds with the 0/1 label of every head (recap_assets/heads.py, SPEC §3.1).
+-- docs/recap.md §3.4: one row per impression of day $ds with the 0/1 label of every head (recap_assets/heads.py, docs/recap.md §3.1).
 -- An engagement counts for an impression iff it is the viewer's, on the impressed tweet, and happens in
--- [impression time, impression time + $window_minutes) (the label rectification window W of SPEC §3.4). An impression
+-- [impression time, impression time + $window_minutes) (the label rectification window W of docs/recap.md §3.4). An impression
 -- late on T is engaged with after midnight, so engagements of T and T+1 are read.
 -- The label column lists (placeholders in braces below) are generated from the heads table; values are named parameters.
 WITH imp AS (
