@@ -106,6 +106,8 @@ def roc_inline(y: np.ndarray, scores: dict[str, np.ndarray | None]) -> dg.Metada
     curves = {}
     for name, s in scores.items():
         if s is not None and len(np.unique(y)) == 2:
+            from sklearn.metrics import roc_curve
+
             fpr, tpr, _ = roc_curve(y, s)
             curves[name] = (grid, np.interp(grid, fpr, tpr))
     return inline_lines(curves, "ROC (x: false positive rate, y: true positive rate)")
