@@ -52,11 +52,14 @@ class _Bytes:
         self.length = (offsets[1:] - offsets[:-1]).astype(np.int64)
         if n and self.length.max() > _MAX_LEN:
             raise ValueError(f"fingerprint64 supports strings up to {_MAX_LEN} bytes")
+        # The buffer seen as an (unaligned) little-endian word starting at every byte offset: a fetch is one gather,
+        # not an (n, 8) byte gather and a copy (the profile's top cost at 2.5M pairs a day).
+        words = len(self.data) - 7
+        self.u64 = np.ndarray((words,), "<u8", self.data, 0, (1,))
+        self.u32 = np.ndarray((words,), "<u4", self.data, 0, (1,))
 
     def fetch(self, pos: np.ndarray, width: int = 8) -> np.ndarray:
-        idx = pos[:, None] + np.arange(width)
-        chunk = np.ascontiguousarray(self.data[idx])
-        return chunk.view("<u8" if width == 8 else "<u4").ravel().astype(np.uint64)
+        return (self.u64 if width == 8 else self.u32)[pos].astype(np.uint64)
 
 
 def _len0to16(b: _Bytes, s: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -5,27 +5,35 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
+import dagster as dg
+import numpy as np
 
-matplotlib.use("Agg")
-import dagster as dg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import roc_curve  # noqa: E402
+
+def _plt():
+    """matplotlib, imported on the first chart: importing it (and sklearn) costs every process that loads the
+    definitions seconds, and most never draw (bench/RESULTS.md, start-up)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _markdown(fig, title: str) -> dg.MetadataValue:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    _plt().close(fig)
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})")
 
 
 def roc(y: np.ndarray, scores: dict[str, np.ndarray], title: str) -> dg.MetadataValue:
     """ROC curves of several scorers on the same labels."""
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = _plt().subplots(figsize=(4.5, 4))
     for name, s in scores.items():
         if s is not None and len(np.unique(y)) == 2:
+            from sklearn.metrics import roc_curve
+
             fpr, tpr, _ = roc_curve(y, s)
             ax.plot(fpr, tpr, label=name)
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
@@ -36,7 +44,7 @@ def roc(y: np.ndarray, scores: dict[str, np.ndarray], title: str) -> dg.Metadata
 
 def calibration(y: np.ndarray, probabilities: dict[str, np.ndarray], title: str, bins: int = 10) -> dg.MetadataValue:
     """Mean predicted vs observed positive rate per quantile bin of the prediction."""
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = _plt().subplots(figsize=(4.5, 4))
     top = 0.0
     for name, p in probabilities.items():
         if p is None:
@@ -57,7 +65,7 @@ def calibration(y: np.ndarray, probabilities: dict[str, np.ndarray], title: str,
 
 def bars(labels: list[str], values: list[float], title: str) -> dg.MetadataValue:
     order = np.argsort(values)
-    fig, ax = plt.subplots(figsize=(5, 0.3 * len(labels) + 1))
+    fig, ax = _plt().subplots(figsize=(5, 0.3 * len(labels) + 1))
     ax.barh(np.array(labels)[order], np.array(values)[order])
     ax.set(title=title)
     return _markdown(fig, title)
@@ -65,7 +73,7 @@ def bars(labels: list[str], values: list[float], title: str) -> dg.MetadataValue
 
 def history(days: list, series: dict[str, list[float]], title: str) -> dg.MetadataValue:
     """One small panel per series over days (e.g. row counts and positive rate of recent partitions)."""
-    fig, axes = plt.subplots(len(series), 1, figsize=(6, 1.8 * len(series)), sharex=True, squeeze=False)
+    fig, axes = _plt().subplots(len(series), 1, figsize=(6, 1.8 * len(series)), sharex=True, squeeze=False)
     for ax, (name, values) in zip(axes[:, 0], series.items()):
         ax.plot(days, values, "o-", ms=3)
         ax.set_ylabel(name, fontsize=8)
@@ -98,6 +106,8 @@ def roc_inline(y: np.ndarray, scores: dict[str, np.ndarray | None]) -> dg.Metada
     curves = {}
     for name, s in scores.items():
         if s is not None and len(np.unique(y)) == 2:
+            from sklearn.metrics import roc_curve
+
             fpr, tpr, _ = roc_curve(y, s)
             curves[name] = (grid, np.interp(grid, fpr, tpr))
     return inline_lines(curves, "ROC (x: false positive rate, y: true positive rate)")

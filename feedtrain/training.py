@@ -10,16 +10,19 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 from pydantic import Field
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
-from sklearn.preprocessing import StandardScaler
 
 from .downsampling import calibrate
+
+# lightgbm and sklearn are imported where a model is fitted, loaded or scored: importing them costs seconds of every
+# process that loads the definitions (the UI, each run), most of which never train (bench/RESULTS.md, start-up).
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 FORMAT_VERSION = 1
 
@@ -85,12 +88,16 @@ def load_model(path: Path) -> Model:
     manifest = json.loads((Path(path) / "manifest.json").read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{path}: model format {manifest.get('format_version')} is not {FORMAT_VERSION}")
+    import lightgbm as lgb
+
     booster = lgb.Booster(model_file=str(Path(path) / "model.txt")) if manifest["kind"] == "boosted_trees" else None
     return Model(manifest["kind"], manifest["features"], manifest, booster)
 
 
 def _relative_early_stopping(min_rel_progress: float):
     """BQML's EARLY_STOP + MIN_REL_PROGRESS: stop once the eval loss improves by less than the given share."""
+    import lightgbm as lgb
+
     state: dict = {}
 
     def callback(env: lgb.callback.CallbackEnv) -> None:
@@ -106,6 +113,8 @@ def _relative_early_stopping(min_rel_progress: float):
 
 def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTreesConfig, eval_mask: np.ndarray) -> Model:
     """Fit on the rows where ``eval_mask`` is False; early-stop on the others (docs/realgraph.md §1.9 CUSTOM split)."""
+    import lightgbm as lgb
+
     y = train["label"].to_numpy()
     x = train.select(features).to_numpy().astype(np.float64)
     params = {
@@ -138,6 +147,9 @@ def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTree
 
 def fit_light_ranker(train: pl.DataFrame, features: list[str], eval_mask: np.ndarray, c: float = 1.0) -> Model:
     """Logistic regression on z-scored features; the mean and std are fit on the training split only (docs/recap.md §6.12)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     y = train["label"].to_numpy()
     x = train.select(features).to_numpy().astype(np.float64)[~eval_mask]
     scaler = StandardScaler().fit(x)
@@ -152,6 +164,8 @@ def fit_light_ranker(train: pl.DataFrame, features: list[str], eval_mask: np.nda
 def evaluate(y: np.ndarray, score: np.ndarray, pos_rate: float | None = None, neg_rate: float | None = None,
              probability: bool = True) -> dict:
     """AUC, PR-AUC, and for probabilities the log loss, raw and (given the train set's keep rates) calibrated."""
+    from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+
     both = len(np.unique(y)) == 2
     out = {"rows": int(len(y)), "positive_rate": float(np.mean(y)) if len(y) else float("nan"),
            "auc": float(roc_auc_score(y, score)) if both else None,

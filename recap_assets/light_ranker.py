@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
 
 from feedtrain.training import FORMAT_VERSION
 
@@ -87,6 +86,8 @@ class BinnedLogisticModel:
 def fit(x: np.ndarray, y: np.ndarray, features: list[str], n_bins: int = 20, c: float = 0.05):
     """Returns (model, the fitted scikit-learn regression) — the latter only to test the persisted form."""
     cuts = quantile_cuts(x, n_bins)
+    from sklearn.linear_model import LogisticRegression  # lazily: sklearn's import is seconds of every run's start-up
+
     lr = LogisticRegression(C=c, max_iter=2000).fit(one_hot(x, cuts), y)
     manifest = {"format_version": FORMAT_VERSION, "kind": KIND, "features": features, "n_bins": n_bins, "C": c,
                 "cuts": [cu.tolist() for cu in cuts], "coef": lr.coef_[0].tolist(),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.stats import rankdata
 
 EPS = 1e-7
 
@@ -27,6 +26,8 @@ def auc(y: np.ndarray, score: np.ndarray) -> float | None:
     the millions of validation rows scored forty times per model day)."""
     if not len(y) or y.min() == y.max():
         return None
+    from scipy.stats import rankdata  # lazily: scipy.stats is seconds of every run's start-up
+
     ranks = rankdata(score)
     pos = y == 1
     n_pos, n_neg = int(pos.sum()), int((~pos).sum())

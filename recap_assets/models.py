@@ -12,7 +12,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 from pydantic import Field
-from sklearn.linear_model import LogisticRegression
 
 from feedtrain import checks, downsampling, hashing, training
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
@@ -213,6 +212,8 @@ def train_and_evaluate(context, conn, store: ModelStore, day: dt.date,
                                "model_path": dg.MetadataValue.path(str(path)), "model_sha256": artifacts[-1].sha256}
         # Baselines: the tweet's like rate so far (Platt-scaled on the training rows, then calibrated), and the oracle.
         if positives and negatives:
+            from sklearn.linear_model import LogisticRegression  # lazily: seconds of every run's start-up
+
             platt = LogisticRegression().fit(np.log(popularity(train))[:, None], train["label"].to_numpy())
             p_h = downsampling.calibrate(platt.predict_proba(heuristic[:, None])[:, 1], pos_rate, neg_rate)
             evaluations.append({**row, "model": "popularity_heuristic", "auc": metrics.auc(y_valid, heuristic),

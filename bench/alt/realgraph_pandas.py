@@ -1,0 +1,97 @@
+"""One day of the Real Graph chain in pandas (+ NumPy for FARM_FINGERPRINT, feedtrain.hashing), from the day's
+inputs exported as Parquet by the bench's setup."""
+
+import datetime as dt
+import time
+from pathlib import Path
+
+
+def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    from feedtrain import hashing
+    from realgraph_assets.labels import BIT, VARIANTS
+
+    imported = time.time()
+    src = home / "inputs"
+    read = lambda t: pd.read_parquet(src / f"{t}.parquet")  # noqa: E731
+    t, t1 = pd.Timestamp(day), pd.Timestamp(day + dt.timedelta(days=1))
+    keys = ["source_id", "destination_id"]
+    steps, tables, clock = {}, {}, [time.time()]
+
+    def done(name, frame):
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+        tables[name] = frame
+        steps[name] = time.time() - clock[0]
+        clock[0] = time.time()
+
+    raw = read("interaction_graph_labels_daily")
+    raw = raw[raw.source_id != raw.destination_id]
+    e = raw[keys].assign(name=raw["labels"]).explode("name")
+    e["bit"] = e["name"].map(BIT).fillna(0).astype("int64")
+    # OR of a pair's distinct bits = their sum (duplicate rows of a pair are unioned)
+    new_days = (e.drop_duplicates().groupby(keys, sort=False)["bit"].sum().rename("label_mask").astype("int32")
+                .reset_index())
+    done("interaction_days", new_days)
+
+    tweets = read("public_tweets")
+    counts = tweets.groupby("user_id").size().rename("num_tweets")
+    f = read("valid_user_follows")
+    f = f[keys].join(counts, on="destination_id")
+    f["num_tweets"] = f["num_tweets"].fillna(0).astype("int64")
+    f = f.sort_values(["source_id", "num_tweets", "destination_id"], ascending=[True, False, True])
+    f["rn"] = f.groupby("source_id").cumcount() + 1
+    done("tweeting_follows", f[f.rn <= 2000].reset_index(drop=True))
+
+    w = read("interaction_days")
+    mask = w["label_mask"].to_numpy()
+    # per label name, the pair's days with it: num_follows etc. are four of them; label_types = names seen at all
+    agg = w[keys].assign(num_days=1, last_day=pd.to_datetime(w["ds"]), **{n: (mask & BIT[n] != 0) for n in BIT}).groupby(
+        keys, sort=False).agg(num_days=("num_days", "sum"), last_day=("last_day", "max"),
+                              **{n: (n, "sum") for n in BIT}).reset_index()
+    agg["label_types"] = (agg[list(BIT)] > 0).sum(axis=1)
+    p = agg.merge(tables["tweeting_follows"][keys + ["num_tweets"]], on=keys, how="outer")
+    p["days_since_last_interaction"] = (t - pd.to_datetime(p["last_day"])).dt.days.fillna(30).astype("int64")
+    for c in ["num_days", "num_tweets", "label_types", "num_follows", "num_favorites", "num_tweet_clicks",
+              "num_profile_views"]:
+        p[c] = p[c].fillna(0).astype("int64")
+    neg = read("interaction_graph_agg_negative_edge_snapshot")
+    neg["ds"] = pd.to_datetime(neg["ds"])
+    p = p.merge(neg.loc[neg.ds == t, keys].drop_duplicates().assign(_neg=True), on=keys, how="left")
+    p = p[p._neg.isna()]
+    # RANK() over (num_days DESC, num_tweets DESC): one composite key (num_days <= 31, num_tweets < 2**32)
+    p["rn"] = (p.num_days * (1 << 32) + p.num_tweets).groupby(p.source_id).rank(method="min", ascending=False).astype("int64")
+    cand = p[p.rn <= 2000][["rn", "source_id", "destination_id", "num_days", "num_tweets", "days_since_last_interaction",
+                            "label_types", "num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views"]]
+    done("candidates", cand.reset_index(drop=True))
+
+    b = hashing.pair_bucket(pa.array(cand.source_id.to_numpy()), pa.array(cand.destination_id.to_numpy()))
+    done("candidates_sampled", cand[b < 10].reset_index(drop=True))
+
+    next_neg = neg.loc[neg.ds == t1, keys].drop_duplicates().assign(_neg=True)
+    for suffix, positive_mask in VARIANTS.values():
+        s = tables["candidates_sampled"].merge(new_days, on=keys, how="left")
+        s["label"] = ((s["label_mask"].fillna(0).astype("int64") & positive_mask) != 0).astype("int32")
+        s = s.merge(next_neg, on=keys, how="left")
+        s = s[s._neg.isna()]
+        labeled = s[["source_id", "destination_id", "label", "num_days", "num_tweets", "num_follows", "num_favorites",
+                     "num_tweet_clicks", "num_profile_views", "days_since_last_interaction", "label_types"]]
+        done(f"labeled_candidates{suffix}", labeled.reset_index(drop=True))
+
+        past = read(f"labeled_candidates{suffix}").rename(columns={"ds": "label_ds"})
+        past["label_ds"] = pd.to_datetime(past["label_ds"])
+        win = pd.concat([past, labeled.assign(label_ds=t)], ignore_index=True)
+        rate = win["label"].mean()
+        days = ((win["label_ds"] - pd.Timestamp("1970-01-01")).dt.days).to_numpy()
+        draw = hashing.uniform(pa.array(win.source_id.to_numpy()), pa.array(win.destination_id.to_numpy()),
+                               pa.array(days), pa.array(np.zeros(len(win), np.int64)))
+        y = win["label"].to_numpy()
+        kept = np.where(y == 1, draw < 1 - rate, draw < rate)
+        train = win[kept].copy()
+        train["weight"] = train["label"] / (1 - rate) + (1 - train["label"]) / rate
+        train["if_eval"] = hashing.user_bucket(pa.array(train.source_id.to_numpy()), 10) == 0
+        train["label_ds"] = train["label_ds"].dt.date
+        done(f"train{suffix}", train.reset_index(drop=True))
+    return {"imported": imported, "steps": steps}

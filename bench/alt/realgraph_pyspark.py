@@ -1,0 +1,114 @@
+"""One day of the Real Graph chain as a hand-written PySpark job in local mode, from the day's inputs exported as
+Parquet by the bench's setup. FARM_FINGERPRINT is a pandas UDF over feedtrain.hashing (Spark has no FarmHash).
+Each step writes its Parquet output and the next reads it back, as a job of separate Spark SQL steps would."""
+
+import datetime as dt
+import time
+from pathlib import Path
+
+
+def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
+    import pandas as pd
+    import pyarrow as pa
+    from pyspark.sql import SparkSession
+    from pyspark.sql.functions import pandas_udf
+
+    from feedtrain import hashing
+    from realgraph_assets.labels import ALL_LABELS, BIT, VARIANTS
+
+    imported = time.time()
+    steps, clock = {}, [time.time()]
+    spark = (SparkSession.builder.master("local[*]").appName("realgraph_day")
+             .config("spark.sql.shuffle.partitions", "8").config("spark.driver.memory", "4g")
+             .config("spark.ui.enabled", "false").config("spark.sql.execution.arrow.pyspark.enabled", "true")
+             .config("spark.sql.warehouse.dir", str(out / "spark-warehouse")).getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+
+    @pandas_udf("long")
+    def farm_fingerprint(s: pd.Series) -> pd.Series:
+        return pd.Series(hashing.fingerprint64(pa.array(s, pa.string())))
+
+    @pandas_udf("double")
+    def fingerprint_uniform(s: pd.Series) -> pd.Series:
+        return pd.Series(hashing.uniform_of_fingerprints(hashing.fingerprint64(pa.array(s, pa.string()))))
+
+    spark.udf.register("farm_fingerprint", farm_fingerprint)
+    spark.udf.register("fingerprint_uniform", fingerprint_uniform)
+    for table in ["interaction_graph_labels_daily", "interaction_days", "valid_user_follows", "public_tweets",
+                  "interaction_graph_agg_negative_edge_snapshot", "labeled_candidates", "labeled_candidates_explicit"]:
+        spark.read.parquet(str(home / "inputs" / f"{table}.parquet")).createOrReplaceTempView(f"in_{table}")
+    spark.createDataFrame([(n, BIT[n]) for n in ALL_LABELS], "name string, bit long").createOrReplaceTempView("label_bits")
+    steps["spark_session"] = time.time() - clock[0]
+    clock[0] = time.time()
+
+    def step(name, query):
+        spark.sql(query).write.mode("overwrite").parquet(str(out / f"{name}.parquet"))
+        spark.read.parquet(str(out / f"{name}.parquet")).createOrReplaceTempView(name)
+        steps[name] = time.time() - clock[0]
+        clock[0] = time.time()
+
+    t, t1 = f"DATE '{day}'", f"DATE '{day + dt.timedelta(days=1)}'"
+    step("interaction_days", f"""
+        SELECT e.source_id, e.destination_id, CAST(coalesce(bit_or(b.bit), 0) AS INT) AS label_mask
+        FROM (SELECT source_id, destination_id, explode_outer(labels) AS name FROM in_interaction_graph_labels_daily
+              WHERE ds = {t1} AND source_id <> destination_id) e
+        LEFT JOIN label_bits b ON b.name = e.name GROUP BY e.source_id, e.destination_id""")
+    step("tweeting_follows", f"""
+        SELECT * FROM (
+            SELECT f.source_id, f.destination_id, coalesce(c.num_tweets, 0) AS num_tweets,
+                   row_number() OVER (PARTITION BY f.source_id ORDER BY coalesce(c.num_tweets, 0) DESC, f.destination_id) AS rn
+            FROM in_valid_user_follows f
+            LEFT JOIN (SELECT user_id, count(*) AS num_tweets FROM in_public_tweets GROUP BY user_id) c
+              ON c.user_id = f.destination_id
+            WHERE f.ds = {t}) WHERE rn <= 2000""")
+    bit = lambda n: BIT[f"num_{n}"]  # noqa: E731
+    step("candidates", f"""
+        WITH w AS (
+            SELECT source_id, destination_id, count(*) AS num_days,
+                   count_if(label_mask & {bit('follows')} <> 0) AS num_follows,
+                   count_if(label_mask & {bit('favorites')} <> 0) AS num_favorites,
+                   count_if(label_mask & {bit('tweet_clicks')} <> 0) AS num_tweet_clicks,
+                   count_if(label_mask & {bit('profile_views')} <> 0) AS num_profile_views,
+                   max(ds) AS last_day, bit_count(bit_or(label_mask)) AS label_types
+            FROM in_interaction_days GROUP BY source_id, destination_id),
+        p AS (
+            SELECT coalesce(w.source_id, f.source_id) AS source_id,
+                   coalesce(w.destination_id, f.destination_id) AS destination_id,
+                   coalesce(num_days, 0) AS num_days, coalesce(f.num_tweets, 0) AS num_tweets,
+                   coalesce(datediff({t}, last_day), 30) AS days_since_last_interaction,
+                   coalesce(label_types, 0) AS label_types, coalesce(num_follows, 0) AS num_follows,
+                   coalesce(num_favorites, 0) AS num_favorites, coalesce(num_tweet_clicks, 0) AS num_tweet_clicks,
+                   coalesce(num_profile_views, 0) AS num_profile_views
+            FROM w FULL JOIN tweeting_follows f ON f.source_id = w.source_id AND f.destination_id = w.destination_id),
+        allowed AS (
+            SELECT p.* FROM p LEFT ANTI JOIN (SELECT source_id, destination_id
+                FROM in_interaction_graph_agg_negative_edge_snapshot WHERE ds = {t}) n
+            ON n.source_id = p.source_id AND n.destination_id = p.destination_id)
+        SELECT * FROM (SELECT rank() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC) AS rn, *
+                       FROM allowed) WHERE rn <= 2000""")
+    step("candidates_sampled", """
+        SELECT * FROM candidates
+        WHERE abs(CAST(farm_fingerprint(concat(source_id, '_', destination_id)) AS DECIMAL(20, 0))) % 100 < 10""")
+    for suffix, mask in VARIANTS.values():
+        step(f"labeled_candidates{suffix}", f"""
+            SELECT s.source_id, s.destination_id, CAST(coalesce(i.label_mask, 0) & {mask} <> 0 AS INT) AS label,
+                   s.num_days, s.num_tweets, s.num_follows, s.num_favorites, s.num_tweet_clicks, s.num_profile_views,
+                   s.days_since_last_interaction, s.label_types
+            FROM candidates_sampled s
+            LEFT JOIN interaction_days i ON i.source_id = s.source_id AND i.destination_id = s.destination_id
+            LEFT ANTI JOIN (SELECT source_id, destination_id FROM in_interaction_graph_agg_negative_edge_snapshot
+                            WHERE ds = {t1}) n ON n.source_id = s.source_id AND n.destination_id = s.destination_id""")
+        step(f"train{suffix}", f"""
+            WITH w AS (
+                SELECT source_id, destination_id, label, num_days, num_tweets, num_follows, num_favorites,
+                       num_tweet_clicks, num_profile_views, days_since_last_interaction, label_types, ds AS label_ds
+                FROM in_labeled_candidates{suffix}
+                UNION ALL SELECT *, {t} AS label_ds FROM labeled_candidates{suffix}),
+            r AS (SELECT avg(label) AS p FROM w)
+            SELECT w.*, label / (1 - p) + (1 - label) / p AS weight,
+                   abs(CAST(farm_fingerprint(CAST(source_id AS STRING)) AS DECIMAL(20, 0))) % 10 = 0 AS if_eval
+            FROM w CROSS JOIN r
+            WHERE fingerprint_uniform(concat_ws('_', source_id, destination_id, datediff(label_ds, DATE '1970-01-01'), 0))
+                  < CASE WHEN label = 1 THEN 1 - p ELSE p END""")
+    spark.stop()
+    return {"imported": imported, "steps": steps}

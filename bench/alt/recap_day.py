@@ -1,0 +1,99 @@
+"""One day of Recap's chain (impressions_labeled, impression_features, the ten train_<head> sets) through the assets
+(``recap_dagster``) and as one DuckDB script (``recap_duckdb``). The script runs the assets' two SQL files (they are
+the hand-written SQL of this chain; a second copy of a 200-line feature query would prove nothing) without Dagster,
+checks or ledger, and the per-head downsampling as SQL with the project's fingerprint UDF."""
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+EVENTS_START = dt.date(2026, 6, 1)
+BENCH_DAY = EVENTS_START + dt.timedelta(days=50)  # the first day with 50 feature days before it
+SQL = Path(__file__).resolve().parents[2] / "recap_assets" / "sql"
+# recap_assets.features.feature_params and LabelsConfig defaults (the assets' own values; the harness checks outputs)
+FEATURE_PARAMS = {"window_days": 50, "realtime_hours": 24, "realgraph_days": 31, "decay": 0.955, "candidate_days": 2}
+LABEL_PARAMS = {"window_minutes": 180, "label_delay_days": 1}
+
+
+def columns() -> dict[str, list[str]]:
+    from recap_assets.features import FEATURES
+    from recap_assets.heads import HEADS, LABEL_COLUMNS
+
+    return {"impressions_labeled": ["impression_id", *LABEL_COLUMNS],
+            "impression_features": ["impression_id", *FEATURES],
+            **{f"train_{h}": ["impression_id", "label", "weight", *FEATURES] for h in HEADS}}
+
+
+def setup(home: Path) -> None:
+    """The raw Recap logs of [EVENTS_START, T+1] through the simulator asset (the chain reads raw days only)."""
+    if (home / "recap_setup.json").exists():
+        return
+    import dagster as dg
+
+    from feedtrain.driver import materialize_days
+    from recap_assets.definitions import defs
+
+    started = time.time()
+    materialize_days(defs, "recap", ["group:recap_sources"], EVENTS_START, BENCH_DAY + dt.timedelta(days=1),
+                     instance=dg.DagsterInstance.ephemeral())
+    print(f"recap setup: {time.time() - started:.0f}s", flush=True)
+    (home / "recap_setup.json").write_text(json.dumps({"day": BENCH_DAY.isoformat()}))
+
+
+def run(home: Path, day: dt.date, out: Path, alt: str) -> dict:
+    return (run_dagster if alt == "recap_dagster" else run_duckdb)(home, day, out)
+
+
+def run_dagster(home: Path, day: dt.date, out: Path) -> dict:
+    import dagster as dg
+
+    from feedtrain.driver import materialize_days
+    from recap_assets.definitions import defs
+    from recap_assets.heads import HEADS
+
+    imported = time.time()
+    instance, steps = dg.DagsterInstance.ephemeral(), {}
+    for names in [["impression_features"], ["impressions_labeled", *[f"train_{h}" for h in HEADS]]]:
+        result = materialize_days(defs, "recap", names, day, instance=instance)
+        for s in instance.get_run_step_stats(result.run_id):
+            steps[s.step_key.removeprefix("recap__")] = s.end_time - s.start_time
+    return {"imported": imported, "steps": steps}
+
+
+def run_duckdb(home: Path, day: dt.date, out: Path) -> dict:
+    import duckdb
+
+    from feedtrain import hashing
+    from feedtrain.engine.duckdb import register_functions
+    from recap_assets.heads import HEADS, LABEL_COLUMNS, keep_rates
+
+    imported = time.time()
+    con = duckdb.connect()
+    register_functions(con)
+    con.execute(f"ATTACH '{home / 'recap_warehouse.duckdb'}' AS wh (READ_ONLY)")
+    con.execute("USE wh.recap")
+    label_sql = (SQL / "impressions_labeled.sql").read_text() \
+        .replace("{label_columns}", ", ".join(f"{h.label_sql} AS {h.column}" for h in HEADS.values())) \
+        .replace("{label_outputs}", ", ".join(f"coalesce(l.{c}, false)::INTEGER AS {c}" for c in LABEL_COLUMNS))
+    steps = {}
+
+    def step(name, query, params=None):
+        started = time.time()
+        con.execute(f"CREATE TEMP TABLE {name} AS {query}", params)
+        con.execute(f"COPY temp.{name} TO '{out / name}.parquet' (FORMAT parquet)")
+        # the ten heads' sets under the assets' step name (one multi-asset builds them all)
+        step_name = "training_datasets" if name.startswith("train_") else name
+        steps[step_name] = steps.get(step_name, 0.0) + time.time() - started
+
+    step("impressions_labeled", label_sql, {"ds": day, **LABEL_PARAMS})
+    step("impression_features", (SQL / "impression_features.sql").read_text(), {"ds": day, **FEATURE_PARAMS})
+    for h, head in HEADS.items():
+        pos, neg = keep_rates(head)
+        salt = int(hashing.fingerprint64([h])[0])
+        step(f"train_{h}", f"""
+            SELECT f.*, l.{head.column} AS label, l.{head.column} / {pos!r} + (1 - l.{head.column}) / {neg!r} AS weight
+            FROM temp.impression_features f JOIN temp.impressions_labeled l USING (impression_id)
+            WHERE fingerprint_uniform(concat_ws('_', impression_id, {salt}, 0))
+                  < CASE WHEN l.{head.column} = 1 THEN {pos!r} ELSE {neg!r} END""")
+    return {"imported": imported, "steps": steps}
