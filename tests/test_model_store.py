@@ -79,7 +79,7 @@ def test_a_model_directory_from_before_the_store_is_replaced(realgraph):
 
 def row(day, sha):
     return pl.DataFrame([{"ds": day, "variant": "prod", "model": "m", "holdout_ds": day, "rows": 1, "positive_rate": 0.5,
-                          "auc": 0.5, "pr_auc": 0.5, "log_loss": 0.7, "calibrated_log_loss": 0.7,
+                          "auc": 0.5, "pr_auc": 0.5, "log_loss": 0.7, "calibrated_log_loss": 0.7, "ece": 0.0,
                           "artifact_sha256": sha, "inputs": "{}"}])
 
 
