@@ -98,6 +98,21 @@ def table_ddl(ddl: str) -> list[tuple[str, list[tuple[str, str]]]]:
     return list(tables.items())
 
 
+_TYPE_NAMES = {"bigint": "BIGINT", "int": "INTEGER", "smallint": "SMALLINT", "tinyint": "TINYINT", "double": "DOUBLE",
+               "float": "FLOAT", "string": "VARCHAR", "date": "DATE", "timestamp": "TIMESTAMP",
+               "timestamp_ntz": "TIMESTAMP", "boolean": "BOOLEAN"}
+
+
+def duckdb_type_name(spark_type: str) -> str:
+    """Spark's type names in the spelling of the input contracts and of DuckDB (bigint -> BIGINT, array<string> ->
+    VARCHAR[]), so code comparing column types (the ingest door) reads one vocabulary on every engine."""
+    if spark_type.startswith("array<") and spark_type.endswith(">"):
+        return duckdb_type_name(spark_type[6:-1]) + "[]"
+    if spark_type.startswith("decimal"):
+        return spark_type.upper()
+    return _TYPE_NAMES.get(spark_type, spark_type.upper())
+
+
 class SparkEngine(Engine):
     dialect = "spark"
 
@@ -151,7 +166,7 @@ class SparkEngine(Engine):
             fields = self.spark.table(table).schema.fields
         except Exception:  # noqa: BLE001 - AnalysisException differs between classic and Connect sessions
             return []
-        return [(f.name, f.dataType.simpleString()) for f in fields]
+        return [(f.name, duckdb_type_name(f.dataType.simpleString())) for f in fields]
 
     # -- reading -----------------------------------------------------------------------------------------------------
     def _statements(self, text: str, params) -> Iterator[tuple[sql.exp.Expression, str]]:

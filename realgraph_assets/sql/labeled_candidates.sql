@@ -14,6 +14,6 @@ joined AS (
     LEFT JOIN next_day n ON n.source_id = s.source_id AND n.destination_id = s.destination_id
     WHERE s.ds = $ds
 )
-SELECT j.* EXCLUDE (rn)
+SELECT j.*  -- rn too: replace_days writes only the stored table's columns
 FROM joined j
 ANTI JOIN negatives g ON g.source_id = j.source_id AND g.destination_id = j.destination_id

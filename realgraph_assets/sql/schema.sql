@@ -45,17 +45,34 @@ CREATE TABLE IF NOT EXISTS candidates (
     destination_in_degree BIGINT NOT NULL,    -- distinct sources that interacted with B in the look-back
     ds DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates_sampled AS SELECT * FROM candidates LIMIT 0;
--- Labeled candidates: the candidate columns (no rn) and the label.
-CREATE TABLE IF NOT EXISTS labeled_candidates AS
-    SELECT source_id, destination_id, 0::INTEGER AS label, * EXCLUDE (rn, source_id, destination_id) FROM candidates LIMIT 0;
+-- Labeled candidates: the candidate columns (no rn) and the label (spelled out: CREATE TABLE ... AS SELECT * EXCLUDE
+-- does not port to Spark or BigQuery).
+CREATE TABLE IF NOT EXISTS labeled_candidates (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, label INTEGER NOT NULL,
+    num_days BIGINT NOT NULL, num_tweets BIGINT NOT NULL, days_since_last_interaction BIGINT NOT NULL,
+    label_types BIGINT NOT NULL, num_follows BIGINT NOT NULL, num_favorites BIGINT NOT NULL,
+    num_tweet_clicks BIGINT NOT NULL, num_profile_views BIGINT NOT NULL,
+    days_since_first_interaction BIGINT NOT NULL,
+    decayed_days DOUBLE NOT NULL, decayed_explicit DOUBLE NOT NULL, decayed_favorites DOUBLE NOT NULL,
+    decayed_replies DOUBLE NOT NULL, decayed_retweets DOUBLE NOT NULL, decayed_mentions DOUBLE NOT NULL,
+    decayed_tweet_clicks DOUBLE NOT NULL, decayed_profile_views DOUBLE NOT NULL,
+    reciprocal_decayed_days DOUBLE NOT NULL, source_share DOUBLE NOT NULL, destination_in_degree BIGINT NOT NULL,
+    ds DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS labeled_candidates_explicit AS SELECT * FROM labeled_candidates LIMIT 0;
-CREATE TABLE IF NOT EXISTS train AS
-    SELECT * EXCLUDE (ds),
-           ds AS label_ds,                 -- the labeled day the row comes from
-           0.0::DOUBLE AS weight,          -- inverse keep probability of the row's class (feedtrain/downsampling.py)
-           false AS if_eval,               -- docs/realgraph.md §1.9 user-hash eval split
-           ds                              -- the train set's day T
-    FROM labeled_candidates LIMIT 0;
+CREATE TABLE IF NOT EXISTS train (
+    source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, label INTEGER NOT NULL,
+    num_days BIGINT NOT NULL, num_tweets BIGINT NOT NULL, days_since_last_interaction BIGINT NOT NULL,
+    label_types BIGINT NOT NULL, num_follows BIGINT NOT NULL, num_favorites BIGINT NOT NULL,
+    num_tweet_clicks BIGINT NOT NULL, num_profile_views BIGINT NOT NULL,
+    days_since_first_interaction BIGINT NOT NULL,
+    decayed_days DOUBLE NOT NULL, decayed_explicit DOUBLE NOT NULL, decayed_favorites DOUBLE NOT NULL,
+    decayed_replies DOUBLE NOT NULL, decayed_retweets DOUBLE NOT NULL, decayed_mentions DOUBLE NOT NULL,
+    decayed_tweet_clicks DOUBLE NOT NULL, decayed_profile_views DOUBLE NOT NULL,
+    reciprocal_decayed_days DOUBLE NOT NULL, source_share DOUBLE NOT NULL, destination_in_degree BIGINT NOT NULL,
+    label_ds DATE NOT NULL,             -- the labeled day the row comes from
+    weight DOUBLE NOT NULL,             -- inverse keep probability of the row's class (feedtrain/downsampling.py)
+    if_eval BOOLEAN NOT NULL,           -- docs/realgraph.md §1.9 user-hash eval split
+    ds DATE NOT NULL);                  -- the train set's day T
 CREATE TABLE IF NOT EXISTS train_explicit AS SELECT * FROM train LIMIT 0;
 CREATE TABLE IF NOT EXISTS model_evaluations (
     ds DATE NOT NULL, variant VARCHAR NOT NULL, model VARCHAR NOT NULL, holdout_ds DATE NOT NULL,
@@ -63,7 +80,7 @@ CREATE TABLE IF NOT EXISTS model_evaluations (
     auc DOUBLE, pr_auc DOUBLE, log_loss DOUBLE, calibrated_log_loss DOUBLE,
     artifact_sha256 VARCHAR,            -- sha256 of the model's files (feedtrain/modelstore.py); NULL for baselines
     inputs VARCHAR,                     -- JSON {table: {day: ledger version}} the model was trained and evaluated on
-    ece DOUBLE);                        -- expected calibration error after the downsampling correction (models only)                    -- JSON {table: {day: ledger version}} the model was trained and evaluated on
+    ece DOUBLE);                        -- expected calibration error after the downsampling correction (models only)
 CREATE TABLE IF NOT EXISTS champion_decisions (
     variant VARCHAR NOT NULL, model VARCHAR NOT NULL,
     ds DATE NOT NULL,                   -- the challenger: the model trained on day ds
