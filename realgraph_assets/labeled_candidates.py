@@ -64,9 +64,10 @@ def build_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
                 "interaction_graph_agg_negative_edge_snapshot": [next_day]})
             if not present.passed:
                 return [present], {}
-            n = stage(conn, f"stage_{labeled_table}", sql("labeled_candidates"),
-                      {"ds": day, "positive_mask": positive_mask})
             rel = f"stage_{labeled_table}"
+            stage(conn, f"{rel}_joined", sql("labeled_candidates"), {"ds": day, "positive_mask": positive_mask})
+            # the stored table's columns (the candidate columns but rn, and the label), spelled out: portable
+            n = stage(conn, rel, f"SELECT {', '.join(c for c, _ in conn.table_columns(labeled_table))} FROM {rel}_joined")
             band = checks.RateBand(config.min_positive_rate, config.max_positive_rate, config.max_rate_ratio, config.alpha)
             rate = checks.positive_rate_in_band(
                 conn, rel, band, checks.trailing_positives(conn, labeled_table, day, config.trailing_days))
