@@ -89,10 +89,11 @@ def test_sparse_world_runs_end_to_end_with_default_config(feedtrain_home):
     with the default config, and the models are scored beside the baselines."""
     from conftest import Harness
     from realgraph_assets.definitions import defs
+    from feedtrain.logsource import LogSource
     from realgraph_assets.resources import SQL_DIR, RealGraphSimulator
 
     h = Harness(feedtrain_home, defs, "realgraph", str(SQL_DIR / "schema.sql"),
-                {"simulator": RealGraphSimulator(preset="sparse_tiny", seed=7)})
+                {"simulator": RealGraphSimulator(preset="sparse_tiny", seed=7), "log_source": LogSource()})
     last = D(38)
     h.materialize(["group:realgraph_sources", "interaction_days"], D(0), last)
     h.materialize(["tweeting_follows"], D(3), last)
