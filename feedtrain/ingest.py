@@ -164,8 +164,12 @@ def load_day(conn, contract: Contract, day: dt.date, delivered: dict[str, str], 
                              "not_checked": sorted(skip)}
         staged[table.name] = f"stage_{table.name}"
     for table, relation in staged.items():
-        if not conn.table_columns(table):  # tables shaped by code (Recap's planted heads) are made on first load
+        stored = {c for c, _ in conn.table_columns(table)}
+        if not stored:  # tables shaped by code (Recap's planted heads) are made on first load
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM {relation} LIMIT 0")
+        for column, kind in conn.table_columns(relation) if stored else ():
+            if column not in stored:  # a head added since: its column joins the table (older days hold NULL)
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     versions = conn.replace_days(day, staged)
     for table, version in versions.items():
         stats[table]["version"] = version
