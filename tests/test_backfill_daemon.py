@@ -133,9 +133,9 @@ def check_realgraph_models(server, plan):
     days = sorted({dt.date.fromisoformat(d) for ds in plan["leaves"].values() for d in ds})
     path = server.feedtrain_home / "realgraph_warehouse.duckdb"
     with duckdb.connect(str(path), read_only=True) as conn:
-        rows = conn.rows(
+        rows = conn.execute(
             "SELECT ds, variant, model, auc FROM realgraph.model_evaluations WHERE ds BETWEEN ? AND ? ORDER BY ALL",
-            [days[0], days[-1]])
+            [days[0], days[-1]]).fetchall()
     got = {(ds, variant, model): auc for ds, variant, model, auc in rows}
     expected = {(d, v, m) for d in days for v in ("prod", "prod_explicit") for m in ("boosted_trees", "light_ranker")}
     assert expected <= set(got), f"model_evaluations misses {sorted(expected - set(got))}"

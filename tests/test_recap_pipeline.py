@@ -468,8 +468,6 @@ for names, first, last in [(["recap_sources"], valid_days[0], day + dt.timedelta
 '''
 
 
-@pytest.mark.xfail(strict=False, reason="after the ingest door landed, the new head's planted column does not reach the "
-                   "stored planted_engagement_probability table (ColumnNotFoundError p_<head>); open in issue 9")
 def test_adding_a_head_is_one_entry_and_its_planted_probability(home):
     """A head added to heads.HEADS (and the simulator) on a warehouse built without it: the stored label and planted
     tables gain its column, its training sets and models are built, no table is dropped by hand."""
