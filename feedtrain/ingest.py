@@ -8,26 +8,32 @@ Files: a directory per raw table holding one Hive-style partition per UTC day, e
 
 ``<root>`` is a local path, or any URL the engine reads (DuckDB: ``s3://``, ``gs://``, ``https://`` with its
 ``httpfs`` extension and credentials configured; listing uses DuckDB's ``glob``). The simulator hands over Arrow tables.
-Either way every table of the day is read, validated against its contract (``feedtrain/validate.py``) and only then
-all of them are committed together with ``Engine.replace_days`` (one transaction, one ledger row per table): a day
-delivered with zero rows is present, a day never delivered is missing, a re-delivered day gets a new version and its
-dependants become stale.
+Either way every table of the day is read and validated against its contract (``feedtrain/validate.py``) in the
+*door*, an in-memory DuckDB of its own, whatever the warehouse's engine: the checks are DuckDB SQL (its file readers and
+list functions) and never reach the warehouse, so the door is the same on DuckDB, Spark and BigQuery. Only then are the
+validated rows handed to the warehouse as Arrow and all tables committed together with ``Engine.replace_days`` (one
+transaction, one ledger row per table): a day delivered with zero rows is present, a day never delivered is missing, a
+re-delivered day gets a new version and its dependants become stale.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import re
+from collections.abc import Iterator
 
+import duckdb
 import pyarrow as pa
 
 from . import validate
 from .contract import Contract, Table
 from .validate import ORIGIN, BadInput
 
-__all__ = ["BadInput", "Limits", "delivered_days", "load_day", "load_files", "read_files", "from_arrow"]
+__all__ = ["BadInput", "Limits", "delivered_days", "door", "load_arrow", "load_files"]
+DOOR = "door"  # the door's schema name: its statements are DuckDB's own, not asset SQL any engine must run
 
 DAY_NAME = re.compile(r"^ds=(?P<day>[^/.]+)(?P<ext>\.parquet|\.csv)?$")
 FORMATS = (".parquet", ".csv")
@@ -39,6 +45,18 @@ class Limits:
 
     max_rows: int = 200_000_000
     max_bytes: int = 16 * 2**30
+
+
+@contextlib.contextmanager
+def door() -> Iterator:
+    """The in-memory DuckDB a delivered day is read and checked in (it spills to disk past its memory limit)."""
+    from .engine.duckdb import DuckDBEngine
+
+    conn = duckdb.connect()
+    try:
+        yield DuckDBEngine(conn, DOOR)
+    finally:
+        conn.close()
 
 
 def _is_url(path: str) -> bool:
@@ -129,7 +147,7 @@ def _csv_options(path: str) -> str:
             f"strict_mode = true, null_padding = false")
 
 
-def from_arrow(conn, table: Table, data: pa.Table, day: dt.date, name: str, limits: Limits = Limits()) -> None:
+def _take_arrow(conn, table: Table, data: pa.Table, day: dt.date, name: str, limits: Limits = Limits()) -> None:
     """Take one day of ``table`` handed over in memory (the simulator) into the relation ``name``."""
     origin = f"simulator table {table.name}"
     if data.num_rows > limits.max_rows:
@@ -139,10 +157,11 @@ def from_arrow(conn, table: Table, data: pa.Table, day: dt.date, name: str, limi
     validate.check_shape(table, origin, day, conn.table_columns(name), text=False)
 
 
-def load_day(conn, contract: Contract, day: dt.date, delivered: dict[str, str], events_start: dt.date) -> dict:
-    """Validate one day of every table of ``contract`` (``delivered`` maps a table to the relation read by
-    ``read_files``/``from_arrow``; an absent optional table is an empty day of it) and commit them together.
-    Returns per table: rows, rows dropped by the source pipeline's own filters and why, checks that could not run."""
+def _commit(conn, door, contract: Contract, day: dt.date, delivered: dict[str, str], events_start: dt.date) -> dict:
+    """Validate in ``door`` one day of every table of ``contract`` (``delivered`` maps a table to the relation read by
+    ``read_files``/``_take_arrow``; an absent optional table is an empty day of it) and commit them together to the
+    warehouse ``conn``. Returns per table: rows, rows dropped by the source pipeline's own filters and why, checks that
+    could not run, and the day's new version."""
     required = [t.name for t in contract.delivered if not t.optional and t.name not in delivered]
     if required:
         raise BadInput(f"day {day}: required table(s) {required} not delivered; expected a partition ds={day} of each")
@@ -151,18 +170,19 @@ def load_day(conn, contract: Contract, day: dt.date, delivered: dict[str, str], 
     for table in contract.tables:
         typed = f"typed_{table.name}"
         if table.name in delivered:
-            validate.typed(conn, table, delivered[table.name], day, typed)
+            validate.typed(door, table, delivered[table.name], day, typed)
         else:
-            conn.stage(typed, "SELECT " + ", ".join(f"NULL::{c.type} AS {c.name}" for c in table.columns) +
+            door.stage(typed, "SELECT " + ", ".join(f"NULL::{c.type} AS {c.name}" for c in table.columns) +
                        f", NULL::VARCHAR AS {ORIGIN} WHERE false")
-        skip = _context(conn, table, day, events_start)
-        drop = validate.check_rows(conn, table, typed, day, params, skip)
+        skip = _context(conn, door, table, day, events_start)
+        drop = validate.check_rows(door, table, typed, day, params, skip)
         columns = ", ".join(c.name for c in table.columns)
         query = f"SELECT {columns} FROM {typed} r WHERE NOT coalesce({drop}, false)"
-        rows = conn.stage(f"stage_{table.name}", query, validate.used(query, params))
-        stats[table.name] = {"rows": rows, "dropped": validate.dropped(conn, table, typed, params),
+        rows = door.stage(f"stage_{table.name}", query, validate.used(query, params))
+        stats[table.name] = {"rows": rows, "dropped": validate.dropped(door, table, typed, params),
                              "not_checked": sorted(skip)}
-        staged[table.name] = f"stage_{table.name}"
+        staged[table.name] = f"validated_{table.name}"
+        conn.register(staged[table.name], door.arrow(f"SELECT * FROM stage_{table.name}"))
     for table, relation in staged.items():
         stored = {c for c, _ in conn.table_columns(table)}
         if not stored:  # tables shaped by code (Recap's planted heads) are made on first load
@@ -176,22 +196,32 @@ def load_day(conn, contract: Contract, day: dt.date, delivered: dict[str, str], 
     return stats
 
 
+def load_arrow(conn, contract: Contract, day: dt.date, tables: dict[str, pa.Table], events_start: dt.date,
+               limits: Limits = Limits()) -> dict:
+    """Validate and commit one day of every table of ``contract`` handed over in memory (the simulator)."""
+    with door() as d:
+        for name, data in tables.items():
+            _take_arrow(d, contract.table(name), data, day, f"delivered_{name}", limits)
+        return _commit(conn, d, contract, day, {name: f"delivered_{name}" for name in tables}, events_start)
+
+
 def load_files(conn, contract: Contract, root: str, day: dt.date, events_start: dt.date, last: dt.date,
                limits: Limits = Limits()) -> dict:
     """Read, validate and commit one day of every table of ``contract`` delivered as files under ``root``."""
-    delivered = {}
-    for table in contract.delivered:
-        days = delivered_days(conn, root, table.name, events_start, last)
-        if day in days:
-            read_files(conn, table, days[day], day, f"delivered_{table.name}", limits)
-            delivered[table.name] = f"delivered_{table.name}"
-    return load_day(conn, contract, day, delivered, events_start)
+    with door() as d:
+        delivered = {}
+        for table in contract.delivered:
+            days = delivered_days(d, root, table.name, events_start, last)
+            if day in days:
+                read_files(d, table, days[day], day, f"delivered_{table.name}", limits)
+                delivered[table.name] = f"delivered_{table.name}"
+        return _commit(conn, d, contract, day, delivered, events_start)
 
 
-def _context(conn, table: Table, day: dt.date, events_start: dt.date) -> set[str]:
-    """Stage the relations ``context_<table>`` cross-table rules read (this delivery's rows of that table, already
-    validated, and its stored rows of the days before); return the rules that cannot run because one of those days
-    was never loaded: they are reported as not checked, not silently passed."""
+def _context(conn, door, table: Table, day: dt.date, events_start: dt.date) -> set[str]:
+    """Stage in ``door`` the relations ``context_<table>`` cross-table rules read (this delivery's rows of that table,
+    already validated, and its rows of the days before, read from the warehouse ``conn``); return the rules that
+    cannot run because one of those days was never loaded: they are reported as not checked, not silently passed."""
     skip = set()
     for rule in table.rules:
         if rule.context is None:
@@ -200,7 +230,9 @@ def _context(conn, table: Table, day: dt.date, events_start: dt.date) -> set[str
         earlier = [day - dt.timedelta(days=i) for i in range(back, 0, -1)]  # before the history: never loadable
         if len(conn.present_days(other, [d for d in earlier if d >= events_start])) < len(earlier):
             skip.add(rule.name)
-        conn.stage(f"context_{other}", f"SELECT * EXCLUDE ({ORIGIN}) FROM typed_{other} UNION ALL BY NAME "
-                   f"SELECT * FROM {other} WHERE ds BETWEEN ? AND ?",
-                   [day - dt.timedelta(days=back), day - dt.timedelta(days=1)])
+        columns = ", ".join(n for n, _ in door.table_columns(f"typed_{other}") if n != ORIGIN)
+        door.register(f"stored_{other}", conn.arrow(f"SELECT {columns} FROM {other} WHERE ds BETWEEN ? AND ?",
+                                                    [day - dt.timedelta(days=back), day - dt.timedelta(days=1)]))
+        door.stage(f"context_{other}", f"SELECT {columns} FROM typed_{other} UNION ALL SELECT {columns} "
+                   f"FROM stored_{other}")
     return skip

@@ -72,11 +72,7 @@ def raw_logs(context: dg.AssetExecutionContext, conn, contract: Contract, source
             if source.kind == FILES:
                 stats = ingest.load_files(conn, contract, source.path, day, EVENTS_START, last_day(), source.limits)
             else:
-                delivered = {}
-                for name, data in simulate(day).items():
-                    ingest.from_arrow(conn, contract.table(name), data, day, f"delivered_{name}", source.limits)
-                    delivered[name] = f"delivered_{name}"
-                stats = ingest.load_day(conn, contract, day, delivered, EVENTS_START)
+                stats = ingest.load_arrow(conn, contract, day, simulate(day), EVENTS_START, source.limits)
             for table, s in stats.items():
                 per_day[table].append({"ds": day.isoformat(), **s})
                 record_day(context, key(table), day, {"dagster/row_count": s["rows"]}, s["version"])
@@ -110,12 +106,10 @@ def new_days_sensor(location: str, contract: Contract, target: list[dg.AssetKey]
     def sensor(context: dg.SensorEvaluationContext, log_source: LogSource):
         if log_source.kind != FILES:
             return dg.SkipReason(f"the {location} log source is {log_source.kind!r}, not 'files'")
-        from .engine import DuckDBEngine
-        import duckdb
-        conn = DuckDBEngine(duckdb.connect(), location)
         try:
-            seen = {t.name: ingest.delivered_days(conn, log_source.path, t.name, EVENTS_START, last_day())
-                    for t in contract.delivered}
+            with ingest.door() as door:
+                seen = {t.name: ingest.delivered_days(door, log_source.path, t.name, EVENTS_START, last_day())
+                        for t in contract.delivered}
         except ingest.BadInput as e:
             return dg.SkipReason(str(e))
         prints: dict[str, str] = {}

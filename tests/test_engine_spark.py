@@ -20,10 +20,7 @@ from feedtrain.engine import spark as spark_engine
 from feedtrain.partitions import EVENTS_START
 from feedtrain.warehouse import Warehouse
 
-# Known gap (issue 8 stays open): the ingest door's validation SQL (feedtrain/validate.py, feedtrain/ingest.py) is
-# DuckDB-only (len(), list_has_all(), UNION ALL BY NAME, read_parquet), so since raw days enter only through the door
-# the Spark world cannot load its raw logs. Strict: the day the door is portable, this xfail fails and must go.
-pytestmark = [pytest.mark.spark, pytest.mark.xfail(strict=True, reason="ingest door's SQL is DuckDB-only on Spark")]
+pytestmark = pytest.mark.spark
 D = lambda offset: EVENTS_START + dt.timedelta(days=offset)  # noqa: E731
 FLOAT_RTOL = 1e-9
 
