@@ -47,9 +47,18 @@ MONOTONE = {"num_days": 1, "decayed_days": 1, "decayed_explicit": 1, "days_since
             "reciprocal_decayed_days": 1}
 
 
+class RealGraphBoostedTreesConfig(training.BoostedTreesConfig):
+    """LightGBM for Real Graph. The defaults are redeclared in a subclass because Dagster builds a nested config's
+    defaults from its class, ignoring a ``default_factory``: ``ModelConfig``'s factory used to pass MONOTONE, and every
+    run trained without monotone constraints."""
+
+    monotone_constraints: dict[str, int] = Field(
+        default=MONOTONE, description="Feature -> +1 (score never decreases as it grows) or -1; default "
+        "realgraph_assets/models.py MONOTONE (docs/models.md). {} trains without constraints.")
+
+
 class ModelConfig(dg.Config):
-    boosted_trees: training.BoostedTreesConfig = Field(
-        default_factory=lambda: training.BoostedTreesConfig(monotone_constraints=MONOTONE))
+    boosted_trees: RealGraphBoostedTreesConfig = Field(default_factory=RealGraphBoostedTreesConfig)
     include_id_features: bool = Field(True, description="Use source_id/destination_id as numeric features, as BQML does (docs/realgraph.md §6.6).")
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
