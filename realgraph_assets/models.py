@@ -21,7 +21,7 @@ from .location import POLICY, POOL, dep, key
 from .resources import SCHEMA
 from .windows import LABEL_DELAY_DAYS, model_partitions
 
-FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_eval; ids are features in BQML (docs/realgraph.md §6.6)
+FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_eval; ids are features in BQML (docs/realgraph.md §6.6), here only with include_id_features
     "source_id", "destination_id", "num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
     "num_profile_views", "days_since_last_interaction", "label_types",
     # point-in-time pair features of sql/candidates.sql (docs/models.md)
@@ -59,7 +59,10 @@ class RealGraphBoostedTreesConfig(training.BoostedTreesConfig):
 
 class ModelConfig(dg.Config):
     boosted_trees: RealGraphBoostedTreesConfig = Field(default_factory=RealGraphBoostedTreesConfig)
-    include_id_features: bool = Field(True, description="Use source_id/destination_id as numeric features, as BQML does (docs/realgraph.md §6.6).")
+    include_id_features: bool = Field(
+        False, description="Use source_id/destination_id as numeric features, as BQML does (docs/realgraph.md §6.6). "
+        "Off by default: an id's numeric value means nothing on a real log, and on the simulated worlds the ids gained "
+        "no AUC (bench/RESULTS.md, issue 12).")
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
 
