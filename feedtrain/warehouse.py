@@ -101,17 +101,24 @@ class Warehouse(dg.ConfigurableResource):
 
 
 @functools.lru_cache(maxsize=8)
-def _ddl_columns(ddl: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    from .engine import sql
+def _ddl_columns(ddl: str) -> dict[str, list[tuple[str, str]]]:
+    """{table: [(column, type)]} the DDL creates, read from a scratch in-memory DuckDB (milliseconds, exact types)."""
+    import duckdb
 
-    return sql.table_ddl(ddl, "duckdb")
+    with duckdb.connect() as scratch:
+        scratch.execute(ddl)
+        tables: dict[str, list[tuple[str, str]]] = {}
+        for table, column, kind in scratch.execute("SELECT table_name, column_name, data_type FROM duckdb_columns() "
+                                                   "WHERE NOT internal ORDER BY table_name, column_index").fetchall():
+            tables.setdefault(table, []).append((column, kind))
+    return tables
 
 
 def add_new_columns(conn: Engine, ddl: str) -> None:
     """A warehouse made by an older feedtrain gains the columns the DDL has since added (a new feature, say): the
     days stored before hold NULL in them, show as stale by code version in the UI, and the null_rates check of an
     asset that reads them warns until they are rebuilt. Nothing is dropped or retyped (that would lose data): a removed column stays, unused."""
-    for table, columns in _ddl_columns(ddl):
+    for table, columns in _ddl_columns(ddl).items():
         stored = {c for c, _ in conn.table_columns(table)}
         for name, kind in columns:
             if stored and name not in stored:
