@@ -21,7 +21,7 @@ from .location import POLICY, POOL, dep, key
 from .resources import SCHEMA
 from .windows import LABEL_DELAY_DAYS, model_partitions
 
-FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_eval; ids are features in BQML (docs/realgraph.md §6.6)
+FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_eval; ids are features in BQML (docs/realgraph.md §6.6), here only with include_id_features
     "source_id", "destination_id", "num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
     "num_profile_views", "days_since_last_interaction", "label_types",
     # point-in-time pair features of sql/candidates.sql (docs/models.md)
@@ -47,10 +47,22 @@ MONOTONE = {"num_days": 1, "decayed_days": 1, "decayed_explicit": 1, "days_since
             "reciprocal_decayed_days": 1}
 
 
+class RealGraphBoostedTreesConfig(training.BoostedTreesConfig):
+    """LightGBM for Real Graph. The defaults are redeclared in a subclass because Dagster builds a nested config's
+    defaults from its class, ignoring a ``default_factory``: ``ModelConfig``'s factory used to pass MONOTONE, and every
+    run trained without monotone constraints."""
+
+    monotone_constraints: dict[str, int] = Field(
+        default=MONOTONE, description="Feature -> +1 (score never decreases as it grows) or -1; default "
+        "realgraph_assets/models.py MONOTONE (docs/models.md). {} trains without constraints.")
+
+
 class ModelConfig(dg.Config):
-    boosted_trees: training.BoostedTreesConfig = Field(
-        default_factory=lambda: training.BoostedTreesConfig(monotone_constraints=MONOTONE))
-    include_id_features: bool = Field(True, description="Use source_id/destination_id as numeric features, as BQML does (docs/realgraph.md §6.6).")
+    boosted_trees: RealGraphBoostedTreesConfig = Field(default_factory=RealGraphBoostedTreesConfig)
+    include_id_features: bool = Field(
+        False, description="Use source_id/destination_id as numeric features, as BQML does (docs/realgraph.md §6.6). "
+        "Off by default: an id's numeric value means nothing on a real log, and on the simulated worlds the ids gained "
+        "no AUC (bench/RESULTS.md, issue 12).")
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
 

@@ -38,8 +38,13 @@ def test_a_whole_day_materialises_end_to_end(realgraph):
     meta = mats["boosted_trees"].materialization.metadata
     assert {"auc", "comparison", "feature_importance", "model_path"} <= set(meta)
     model = training.load_model(meta["model_path"].value)
-    assert model.features[2:10] == ["num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
-                                    "num_profile_views", "days_since_last_interaction", "label_types"]
+    # ids are not features by default (include_id_features), the SPEC's other eight come first
+    assert model.features[:8] == ["num_days", "num_tweets", "num_follows", "num_favorites", "num_tweet_clicks",
+                                  "num_profile_views", "days_since_last_interaction", "label_types"]
+    # the default monotone constraints reach LightGBM (Dagster ignored a nested config's default_factory: they did not)
+    constraints = dict(zip(model.features, model.manifest["params"]["monotone_constraints"]))
+    assert constraints["num_days"] == 1 and constraints["days_since_last_interaction"] == -1
+    assert constraints["source_share"] == 0
     assert {"decayed_days", "reciprocal_decayed_days", "source_share", "destination_in_degree"} <= set(model.features)
     assert meta["ece"].value < 0.1 and meta["best_baseline"].value in {"num_days_heuristic", "recency",
                                                                         "decayed_count", "reciprocity"}
