@@ -125,8 +125,10 @@ def fit_boosted_trees(train: pl.DataFrame, features: list[str], cfg: BoostedTree
         "force_row_wise": True, "num_threads": 2, "verbose": -1,
     }
     if any(cfg.monotone_constraints.get(f, 0) for f in features):
+        # LightGBM's default ("basic") method: "intermediate" and "advanced" gave the same holdout AUC on the default
+        # world (bench/RESULTS.md) and cost more CPU per tree.
         params.update(monotone_constraints=[cfg.monotone_constraints.get(f, 0) for f in features],
-                      monotone_constraints_method="advanced")
+                      monotone_constraints_method="basic")
     bagging = min(1.0, max(cfg.subsample, cfg.min_rows_per_tree / max(1, int((~eval_mask).sum()))))
     params.update(bagging_fraction=bagging, bagging_freq=1 if bagging < 1 else 0)
     fit = lgb.Dataset(x[~eval_mask], y[~eval_mask], feature_name=features, free_raw_data=False)
