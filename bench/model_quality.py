@@ -44,7 +44,7 @@ def main() -> None:
 
     history = args.history_days or (28 if args.world.startswith("sparse") else 7)
     first = args.last_model_day - dt.timedelta(days=args.model_days - 1)
-    models = [f"{kind}{VARIANTS[v][0]}" for v in args.variants.split(",") for kind in ("boosted_trees", "light_ranker")]
+    models = [VARIANTS[v].name(kind) for v in args.variants.split(",") for kind in ("boosted_trees", "light_ranker")]
     started = time.time()
     # The instance is disposed (its storage and compute-log manager closed) before the report, so nothing of the runs
     # outlives them; leftovers are listed at the end instead of keeping the process alive.

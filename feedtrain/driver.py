@@ -4,6 +4,8 @@ all go through ``materialize_days``, so they run the assets exactly as a single-
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Sequence
 
 import dagster as dg
@@ -11,11 +13,17 @@ import dagster as dg
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
+def group(name: str) -> dg.AssetSelection:
+    """The assets of group ``name`` and of the groups nested under it (``recap_models/boosted_trees``: a layer's
+    per-head assets, which the UI shows collapsed inside their layer's group)."""
+    return dg.AssetSelection.groups(name) | dg.AssetSelection.from_string(f'group:"{name}/*"')
+
+
 def select(schema: str, names: Sequence[str]) -> dg.AssetSelection:
-    """Assets by table name (``candidates``) or by group (``group:realgraph_sources``)."""
+    """Assets by table name (``candidates``) or by group, nested groups included (``group:realgraph_sources``)."""
     tables = [dg.AssetKey([schema, n]) for n in names if not n.startswith("group:")]
-    groups = [n.removeprefix("group:") for n in names if n.startswith("group:")]
-    return dg.AssetSelection.assets(*tables) | dg.AssetSelection.groups(*groups)
+    groups = [group(n.removeprefix("group:")) for n in names if n.startswith("group:")]
+    return functools.reduce(operator.or_, groups, dg.AssetSelection.assets(*tables))
 
 
 def materialize_days(defs: dg.Definitions, schema: str, names: Sequence[str], first: dt.date,

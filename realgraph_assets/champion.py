@@ -35,7 +35,7 @@ class ChampionConfig(dg.Config):
 
 def decide(conn, store: ModelStore, variant: str, kind: str, max_auc_drop: float,
            must_beat_baselines: bool = True) -> pl.DataFrame:
-    suffix = VARIANTS[variant][0]
+    suffix = VARIANTS[variant].suffix
     name = kind + suffix  # the model asset's name, and its directory in the store
     days = conn.rows("SELECT ds, holdout_ds, auc, artifact_sha256 FROM model_evaluations WHERE variant = ? AND model = ? "
                      "ORDER BY ds", [variant, kind])
@@ -75,32 +75,31 @@ def decide(conn, store: ModelStore, variant: str, kind: str, max_auc_drop: float
                                                      "champion_ds": pl.Date})
 
 
-def champion_asset(variant: str):
-    """The decorator of the champion table of ``variant``: it follows every model of the variant."""
-    suffix = VARIANTS[variant][0]
-    return dg.asset(
-        name=f"champion{suffix}", key_prefix=[SCHEMA], owners=OWNERS, group_name="realgraph_models",
+def champion_asset(variant: str) -> dg.AssetsDefinition:
+    """The champion of ``variant``: it follows every model of the variant."""
+    name = VARIANTS[variant].name
+
+    @dg.asset(
+        name=name("champion"), key_prefix=[SCHEMA], owners=OWNERS, group_name="realgraph_models",
         automation_condition=AFTER_ANY_MODEL,
-        deps=[key(f"{kind}{suffix}") for kind in MODEL_KINDS], pool=POOL, kinds={"duckdb"},
+        deps=[key(name(kind)) for kind in MODEL_KINDS], pool=POOL, kinds={"duckdb"},
         description=f"The serving {variant} model of each kind: every day's model is compared with the current "
                     "champion on the challenger's next-day holdout and promoted iff its AUC is no worse than the "
                     "champion's by more than the configured margin and it beats every baseline.")
+    def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore,
+                 config: ChampionConfig):
+        return promote(warehouse, model_store, config, variant)
+
+    return champion
 
 
-@champion_asset("prod")
-def champion(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ChampionConfig):
-    return promote(warehouse, model_store, config, "prod")
-
-
-@champion_asset("prod_explicit")
-def champion_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore,
-                      config: ChampionConfig):
-    return promote(warehouse, model_store, config, "prod_explicit")
+# realgraph/champion, realgraph/champion_explicit, ...: one per label variant (labels.VARIANTS).
+CHAMPIONS = [champion_asset(v) for v in VARIANTS]
 
 
 def promote(warehouse: Warehouse, store: ModelStore, config: ChampionConfig, variant: str) -> dg.MaterializeResult:
     """Replay every model kind's promotion chain of ``variant``, store the decisions, write each CHAMPION pointer."""
-    suffix = VARIANTS[variant][0]
+    suffix = VARIANTS[variant].suffix
     with warehouse.connect() as conn:
         per_kind = [decide(conn, store, variant, kind, config.max_auc_drop, config.must_beat_baselines) for kind in MODEL_KINDS]
         if not any(d.height for d in per_kind):

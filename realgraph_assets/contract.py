@@ -4,7 +4,7 @@ what every delivered day must look like, enforced at the door by ``feedtrain/ing
 
 from feedtrain.contract import DS, Column, Contract, Rule, Table, self_edge
 
-from .labels import ALL_LABELS, NEGATIVE_TYPES, UNFOLLOW_MAX_AGE_DAYS
+from .labels import ALL_LABELS, NEGATIVE_TYPES, UNFOLLOW_MAX_AGE_DAYS, VARIANTS
 
 LABELS_JOB = "twitter/the-algorithm src/scala/com/twitter/interaction_graph/scio/ml/labels/InteractionGraphLabelsJob.scala"
 NEGATIVE_JOB = "twitter/the-algorithm src/scala/com/twitter/interaction_graph/scio/agg_negative/InteractionGraphNegativeJob.scala"
@@ -54,9 +54,10 @@ CONTRACT = Contract("realgraph", "1", notes=(
            Column("ts", "TIMESTAMP", "When it was posted.", in_day=True), DS),
           key=("tweet_id",), optional=True, source=FOLLOW_SQL),
     Table("planted_interaction_probability",
-          "The simulator's planted probability of an interaction of each live tie that day (the oracle).",
+          "The simulator's planted probability of an interaction of each live tie that day (the oracle), one column per "
+          "label variant (realgraph_assets/labels.py VARIANTS).",
           (*_pair("has a planted tie"),
-           Column("p_any", "FLOAT", "P(any interaction A->B on the day).", min=0, max=1),
-           Column("p_explicit", "FLOAT", "P(an explicit interaction A->B on the day).", min=0, max=1), DS),
+           *(Column(v.planted, "FLOAT", f"P({v.what} A->B on the day).", min=0, max=1) for v in VARIANTS.values()),
+           DS),
           key=("source_id", "destination_id"), optional=True, simulator_only=True),
 ))

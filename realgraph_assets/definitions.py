@@ -10,6 +10,7 @@ from feedtrain.settings import env, env_int
 from feedtrain.warehouse import home
 
 from . import candidates, champion, labeled_candidates, models, sources, training_sets
+from .labels import VARIANTS
 from .resources import SQL_DIR, RealGraphSimulator, realgraph_warehouse
 from .windows import (candidate_partitions, events_partitions, label_partitions, model_partitions, train_partitions,
                       tweet_count_partitions)
@@ -36,8 +37,8 @@ LAYERS = [
     Layer(("group:realgraph_sources", "interaction_days"), events_partitions),
     Layer(("tweeting_follows",), tweet_count_partitions),
     Layer(("candidates", "candidates_sampled"), candidate_partitions),
-    Layer(("labeled_candidates", "labeled_candidates_explicit"), label_partitions),
-    Layer(("train", "train_explicit"), train_partitions),
-    Layer(("boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"), model_partitions),
-    Layer(("champion", "champion_explicit"), None),
+    Layer(tuple(v.name("labeled_candidates") for v in VARIANTS.values()), label_partitions),
+    Layer(tuple(v.name("train") for v in VARIANTS.values()), train_partitions),
+    Layer(tuple(v.name(kind) for v in VARIANTS.values() for kind in models.MODEL_KINDS), model_partitions),
+    Layer(tuple(v.name("champion") for v in VARIANTS.values()), None),
 ]

@@ -1,5 +1,5 @@
-"""Labels (docs/realgraph.md §1.5-1.6): day T's sampled candidates labeled with what A did toward B on T+1, one table per variant
-(labels.py VARIANTS: any interaction, or an explicit one)."""
+"""Labels (docs/realgraph.md §1.5-1.6): day T's sampled candidates labeled with what A did toward B on T+1, one asset and table
+per label variant (labels.py VARIANTS: any interaction, or an explicit one), made by ``labeled_candidates_asset``."""
 
 import datetime as dt
 
@@ -10,7 +10,7 @@ from feedtrain import checks, plots
 from feedtrain.warehouse import Warehouse, preview, stage
 
 from .labels import VARIANTS
-from .location import dep, sql, warehouse_asset, write_days
+from .location import dep, sql, variant_table, warehouse_asset, write_days
 from .windows import LABEL_DELAY_DAYS, label_partitions
 
 
@@ -28,34 +28,32 @@ class LabelsConfig(dg.Config):
                          "the band's edge gives it with probability below alpha (a thin day's noise passes).")
 
 
-def labeled_asset(variant: str):
-    """The decorator of the labeled_candidates table of ``variant``: the same inputs, checks and partitions for each."""
-    return warehouse_asset(
-        f"labeled_candidates{VARIANTS[variant][0]}", label_partitions, "training",
+def labeled_candidates_asset(variant: str) -> dg.AssetsDefinition:
+    """The labeled_candidates asset of ``variant``: the same inputs, checks and partitions for each."""
+
+    @warehouse_asset(
+        VARIANTS[variant].name("labeled_candidates"), label_partitions, "training",
         [dep("candidates_sampled"), dep("interaction_days", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS),
          dep("interaction_graph_agg_negative_edge_snapshot", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS)],
         [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS, checks.POSITIVE_RATE_IN_BAND],
         description=f"Day T's sampled candidates labeled with day T+1 ({variant}: label = 1 iff A did "
-                    f"{'any' if variant == 'prod' else 'an explicit'} interaction toward B on T+1), "
-                    "negative edges removed (docs/realgraph.md §1.5-1.6).")
+                    f"{VARIANTS[variant].what} toward B on T+1), negative edges removed (docs/realgraph.md §1.5-1.6).")
+    def labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig):
+        yield from build_labeled(context, warehouse, config, variant)
+
+    return labeled
 
 
-@labeled_asset("prod")
-def labeled_candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig):
-    yield from build_labeled(context, warehouse, config, "prod")
-
-
-@labeled_asset("prod_explicit")
-def labeled_candidates_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig):
-    yield from build_labeled(context, warehouse, config, "prod_explicit")
+# realgraph/labeled_candidates, realgraph/labeled_candidates_explicit, ...: one asset per label variant (labels.VARIANTS).
+LABELED_CANDIDATES = [labeled_candidates_asset(v) for v in VARIANTS]
 
 
 def build_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig, variant: str):
     """Each day of the run: stage the day's labeled candidates (sql/labeled_candidates.sql with the variant's positive
     mask), check them, and commit the day."""
-    suffix, positive_mask = VARIANTS[variant]
-    labeled_table = f"labeled_candidates{suffix}"
+    labeled_table = VARIANTS[variant].name("labeled_candidates")
     with warehouse.connect() as conn:
+        variant_table(conn, labeled_table, "labeled_candidates")
         def build(day):
             # A missing T+1 would otherwise read as "no interactions": all-negative labels and no error.
             next_day = day + dt.timedelta(days=LABEL_DELAY_DAYS)
@@ -65,7 +63,7 @@ def build_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
             if not present.passed:
                 return [present], {}
             rel = f"stage_{labeled_table}"
-            stage(conn, f"{rel}_joined", sql("labeled_candidates"), {"ds": day, "positive_mask": positive_mask})
+            stage(conn, f"{rel}_joined", sql("labeled_candidates"), {"ds": day, "positive_mask": VARIANTS[variant].positive_mask})
             # the stored table's columns (the candidate columns but rn, and the label), spelled out: portable
             n = stage(conn, rel, f"SELECT {', '.join(c for c, _ in conn.table_columns(labeled_table))} FROM {rel}_joined")
             band = checks.RateBand(config.min_positive_rate, config.max_positive_rate, config.max_rate_ratio, config.alpha)

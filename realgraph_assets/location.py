@@ -7,7 +7,7 @@ import pyarrow as pa
 from feedtrain import checks, daily, quality
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 
-from .labels import ALL_LABELS, BIT
+from .labels import ALL_LABELS, BIT, VARIANTS
 from .resources import SCHEMA, SQL_DIR
 
 POLICY = dg.BackfillPolicy.single_run()  # a backfill is one run per asset range: one DuckDB writer, no lock fights
@@ -24,14 +24,20 @@ QUALITY = {
     "interaction_days": quality.Contract(PAIR, not_measured=("label_mask",)),
     "tweeting_follows": quality.Contract(PAIR, not_measured=("rn",)),
     **{t: quality.Contract(PAIR, not_measured=("rn", "label_types")) for t in ("candidates", "candidates_sampled")},
-    **{t: quality.Contract(PAIR, not_measured=("label_types",))
-       for t in ("labeled_candidates", "labeled_candidates_explicit")},
-    **{t: quality.Contract((*PAIR, "label_ds"), not_measured=("label_types",)) for t in ("train", "train_explicit")},
+    **{v.name("labeled_candidates"): quality.Contract(PAIR, not_measured=("label_types",)) for v in VARIANTS.values()},
+    **{v.name("train"): quality.Contract((*PAIR, "label_ds"), not_measured=("label_types",)) for v in VARIANTS.values()},
 }
 
 
 def write_days(context, conn, table, build):
     return daily.write_days(context, conn, SCHEMA, table, build, QUALITY[table])
+
+
+def variant_table(conn, table: str, like: str) -> None:
+    """A label variant's table (``labeled_candidates_explicit``, ``train_explicit``, ...: labels.VARIANTS) has the
+    columns of the prod table of sql/schema.sql: created like it on first use, so a new variant needs no DDL."""
+    if table != like:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {like} LIMIT 0")
 
 
 def warehouse_asset(table: str, partitions_def, group: str, deps: list, checked=(), **kwargs):

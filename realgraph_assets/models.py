@@ -66,47 +66,36 @@ class ModelConfig(dg.Config):
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
 
 
-def model_asset(variant: str, kind: str):
-    """The decorator of the ``kind`` model of ``variant``: it reads day T's train set and day T+1's labeled
-    candidates."""
-    suffix = VARIANTS[variant][0]
-    return dg.asset(
-        key=key(f"{kind}{suffix}"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
+def model_asset(variant: str, kind: str) -> dg.AssetsDefinition:
+    """The ``kind`` model of ``variant``: it reads day T's train set and day T+1's labeled candidates."""
+    name = VARIANTS[variant].name
+
+    @dg.asset(
+        key=key(name(kind)), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
         group_name="realgraph_models", kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
-        deps=[dep(f"train{suffix}"), dep(f"labeled_candidates{suffix}", 1, 1),
+        deps=[dep(name("train")), dep(name("labeled_candidates"), 1, 1),
               dep("planted_interaction_probability", LABEL_DELAY_DAYS + 1, LABEL_DELAY_DAYS + 1)],
-        check_specs=checks.specs(key(f"{kind}{suffix}"), checks.UPSTREAM_DAYS_PRESENT),
+        check_specs=checks.specs(key(name(kind)), checks.UPSTREAM_DAYS_PRESENT),
         partitions_def=model_partitions, backfill_policy=POLICY, pool=POOL,
         description=f"{variant}: {MODEL_KINDS[kind]} Trained on day T's train set and evaluated on day T+1's labeled "
                     "candidates (a time-based holdout) against the baselines (num_days, recency, decayed count, "
                     "reciprocity) and the simulator's oracle.")
+    def model(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
+        yield from train_days(context, warehouse, model_store, config, variant, kind)
+
+    return model
 
 
-@model_asset("prod", "boosted_trees")
-def boosted_trees(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
-    yield from train_days(context, warehouse, model_store, config, "prod", "boosted_trees")
-
-
-@model_asset("prod", "light_ranker")
-def light_ranker(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
-    yield from train_days(context, warehouse, model_store, config, "prod", "light_ranker")
-
-
-@model_asset("prod_explicit", "boosted_trees")
-def boosted_trees_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
-    yield from train_days(context, warehouse, model_store, config, "prod_explicit", "boosted_trees")
-
-
-@model_asset("prod_explicit", "light_ranker")
-def light_ranker_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, model_store: ModelStore, config: ModelConfig):
-    yield from train_days(context, warehouse, model_store, config, "prod_explicit", "light_ranker")
+# realgraph/boosted_trees, realgraph/light_ranker, realgraph/boosted_trees_explicit, realgraph/light_ranker_explicit,
+# ...: each model kind of each label variant (labels.VARIANTS).
+MODELS = [model_asset(v, kind) for v in VARIANTS for kind in MODEL_KINDS]
 
 
 def train_days(context: dg.AssetExecutionContext, warehouse: Warehouse, store: ModelStore, config: ModelConfig,
                variant: str, kind: str):
     """Every day of the run in order: check that day T's train set and day T+1's holdout are present and current,
     read them, fit, evaluate, publish; the day's figures are recorded as that partition's metadata."""
-    suffix = VARIANTS[variant][0]
+    suffix = VARIANTS[variant].suffix
     results = []
     with warehouse.connect() as conn:
         for day in partition_days(context):
@@ -134,7 +123,7 @@ def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.Dat
                      variant: str, kind: str, day: dt.date, inputs: dict) -> dict:
     """Fit the model on day T's train set, score it, the num_days heuristic and the simulator's oracle on day T+1's
     labeled candidates, and publish the model with its evaluation rows; returns the day's metadata."""
-    suffix = VARIANTS[variant][0]
+    suffix = VARIANTS[variant].suffix
     holdout_day = day + dt.timedelta(days=1)
     if holdout.is_empty() or train.is_empty():
         raise dg.Failure(f"{SCHEMA}.train{suffix} {day} or {SCHEMA}.labeled_candidates{suffix} {holdout_day} is empty")
@@ -205,12 +194,14 @@ def baseline_score(holdout: pl.DataFrame, name: str) -> np.ndarray:
 
 
 def planted_for(conn, holdout: pl.DataFrame, variant: str) -> np.ndarray | None:
-    """The simulator's planted probability of each holdout row's label (day ds + 1); None without a simulator."""
+    """The simulator's planted probability of each holdout row's label (day ds + 1); None without a simulator, or for
+    a day loaded before the variant (and its planted column) was added."""
     label_day = holdout["ds"][0] + dt.timedelta(days=LABEL_DELAY_DAYS)
-    if not conn.scalar("SELECT count(*) FROM planted_interaction_probability WHERE ds = ?", [label_day]):
+    column = VARIANTS[variant].planted
+    if column not in dict(conn.table_columns("planted_interaction_probability")) or not conn.scalar(
+            f"SELECT count({column}) FROM planted_interaction_probability WHERE ds = ?", [label_day]):
         return None
     conn.register("holdout_pairs", holdout.select("source_id", "destination_id").with_row_index("i").to_arrow())
-    column = "p_any" if variant == "prod" else "p_explicit"
     return conn.arrow(
         f"SELECT coalesce(p.{column}, 0.0) AS p FROM holdout_pairs h LEFT JOIN planted_interaction_probability p "
         "ON p.ds = ? AND p.source_id = h.source_id AND p.destination_id = h.destination_id ORDER BY h.i",

@@ -14,8 +14,8 @@ prediction problem real:
   negative-edge snapshot;
 - background browsing noise between strangers (clicks and profile views only).
 
-For every tie alive on a day it records the planted probability of an interaction that day (any, and explicit), so a
-model's quality can be compared with the oracle.
+For every tie alive on a day it records the planted probability of a positive of each label variant that day (any
+interaction, an explicit one, ...: labels.VARIANTS), so a model's quality can be compared with the oracle.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from feedtrain.simulate import mean_one, sample_in_group
 
-from .labels import BIT, NEGATIVE_TYPES
+from .labels import BIT, NEGATIVE_TYPES, VARIANTS
 from .windows import EVENTS_START
 
 # Daily probability that a given type is among a pair's labels, given the pair interacts that day.
@@ -83,7 +83,7 @@ class Day:
     negative_edges: pa.Table  # source_id, destination_id, negative_type, age_days
     follows: pa.Table  # source_id, destination_id
     tweets: pa.Table  # user_id, tweet_id, ts
-    planted_probability: pa.Table  # source_id, destination_id, p_any, p_explicit
+    planted_probability: pa.Table  # source_id, destination_id, and each variant's planted column (p_any, ...)
 
 
 class World:
@@ -158,19 +158,38 @@ class World:
         return (self.preset.base_rate * season * self.activity[self.src] * self.affinity * content
                 * ramp * fade * alive)
 
-    def probabilities(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        """Planted P(any interaction on day t) and P(explicit interaction on day t), per tie."""
+    def interaction_probability(self, t: int) -> np.ndarray:
+        """Planted P(the pair interacts on day t), per tie: certain on the day of its follow."""
+        return np.where(self.follow_day == t, 1.0, 1.0 - np.exp(-self.intensity(t)))
+
+    def planted_probabilities(self, t: int) -> dict[str, np.ndarray]:
+        """Planted P(a positive of each label variant on day t), per tie, by its ``planted`` column (labels.VARIANTS):
+        exact under the draw of ``day``. Given an interaction each simulated type is drawn independently, an empty draw
+        counts as a tweet click, and the follow day always interacts and carries num_follows."""
         p_any = 1.0 - np.exp(-self.intensity(t))
-        explicit_rates = np.minimum(1.0, self.explicit_scale[:, None] * self._type_rates[: self._n_explicit])
-        p_explicit = p_any * (1.0 - np.prod(1.0 - explicit_rates, axis=1))
+        rates = np.minimum(1.0, np.concatenate([self.explicit_scale[:, None] * self._type_rates[: self._n_explicit],
+                                                np.broadcast_to(self._type_rates[self._n_explicit:],
+                                                                (len(p_any), len(self._type_rates) - self._n_explicit))],
+                                               axis=1))
+        none_drawn = None  # P(no simulated type drawn), computed once if a variant counts the tweet-click fallback
         follow_today = self.follow_day == t
-        return np.where(follow_today, 1.0, p_any), np.where(follow_today, 1.0, p_explicit)
+        out = {}
+        for variant in VARIANTS.values():
+            columns = [j for j, bit in enumerate(self._type_bits) if bit & variant.positive_mask]
+            miss = np.prod(1.0 - rates[:, columns], axis=1)  # none of the variant's types drawn
+            if variant.positive_mask & BIT["num_tweet_clicks"]:  # ... unless nothing was drawn: a tweet click
+                none_drawn = np.prod(1.0 - rates, axis=1) if none_drawn is None else none_drawn
+                miss = miss - none_drawn
+            hit = 1.0 - miss
+            on_follow_day = 1.0 if variant.positive_mask & BIT["num_follows"] else hit
+            out[variant.planted] = np.where(follow_today, on_follow_day, p_any * hit)
+        return out
 
     # -- one day of logs --------------------------------------------------------------------------------------------
     def day(self, day: dt.date) -> Day:
         t = self.day_index(day)
         rng = np.random.default_rng([self.seed, 1, t + NEVER])
-        p_any, p_explicit = self.probabilities(t)
+        p_any = self.interaction_probability(t)
         interacts = rng.random(len(p_any)) < p_any
         idx = np.flatnonzero(interacts)
         rates = self._type_rates.copy()
@@ -219,10 +238,8 @@ class World:
         })
 
         alive = p_any > 0
-        planted = pa.table({
-            "source_id": self.src[alive], "destination_id": self.dst[alive],
-            "p_any": p_any[alive].astype(np.float32), "p_explicit": p_explicit[alive].astype(np.float32),
-        })
+        planted = pa.table({"source_id": self.src[alive], "destination_id": self.dst[alive],
+                            **{c: p[alive].astype(np.float32) for c, p in self.planted_probabilities(t).items()}})
         return Day(labels, negative_edges, follows, tweets, planted)
 
     def _blocked(self, keys: np.ndarray, t: int) -> np.ndarray:

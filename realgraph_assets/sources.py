@@ -12,6 +12,7 @@ from feedtrain.automation import LANDS_DAILY, OWNERS
 from feedtrain.warehouse import Warehouse
 
 from .contract import CONTRACT
+from .labels import VARIANTS
 from .location import POLICY, POOL, key, label_bits_table
 from .resources import RealGraphSimulator
 from .simulator import World
@@ -27,7 +28,8 @@ RAW_SQL = {  # how each simulated Arrow table becomes its raw table (label names
                $ds::TIMESTAMP AS dateHour, $ds::DATE AS ds FROM sim""",
     "valid_user_follows": "SELECT source_id, destination_id, $ds::DATE AS ds FROM sim",
     "public_tweets": "SELECT user_id, tweet_id, ts, $ds::DATE AS ds FROM sim",
-    "planted_interaction_probability": "SELECT source_id, destination_id, p_any, p_explicit, $ds::DATE AS ds FROM sim",
+    "planted_interaction_probability": "SELECT source_id, destination_id, "  # one planted column per label variant
+    + "".join(f"{v.planted}, " for v in VARIANTS.values()) + "$ds::DATE AS ds FROM sim",
 }
 SIM_FIELD = {"interaction_graph_labels_daily": "labels", "interaction_graph_agg_negative_edge_snapshot": "negative_edges",
              "valid_user_follows": "follows", "public_tweets": "tweets", "planted_interaction_probability": "planted_probability"}

@@ -13,7 +13,7 @@ from feedtrain.daily import span
 from feedtrain.warehouse import Warehouse
 
 from .labels import VARIANTS
-from .location import dep, warehouse_asset, write_days
+from .location import dep, variant_table, warehouse_asset, write_days
 from .windows import TRAIN_WINDOW_DAYS, train_partitions
 
 
@@ -21,34 +21,33 @@ class TrainConfig(downsampling.TrainSizing):
     seed: int = Field(0, description="Seed of the deterministic downsampling draw.")
 
 
-def train_asset(variant: str):
-    """The decorator of the train table of ``variant``: it reads the variant's last TRAIN_WINDOW_DAYS labeled days."""
-    suffix = VARIANTS[variant][0]
-    return warehouse_asset(
-        f"train{suffix}", train_partitions, "training", [dep(f"labeled_candidates{suffix}", -(TRAIN_WINDOW_DAYS - 1))],
+def train_asset(variant: str) -> dg.AssetsDefinition:
+    """The train asset of ``variant``: it reads the variant's last TRAIN_WINDOW_DAYS labeled days."""
+    name = VARIANTS[variant].name
+
+    @warehouse_asset(
+        name("train"), train_partitions, "training", [dep(name("labeled_candidates"), -(TRAIN_WINDOW_DAYS - 1))],
         [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY],
         description=f"The {variant} training set of day T: the labeled days [T-6, T] (widened with older present "
                     "days while it holds fewer positives than configured), every positive and enough negatives for "
                     "the configured positive share (never fewer rows than min_rows), a deterministic draw per "
                     "(pair, day, seed), the inverse keep probability as weight, and the docs/realgraph.md §1.9 if_eval user-hash "
                     "split.")
+    def train_set(context: dg.AssetExecutionContext, warehouse: Warehouse, config: TrainConfig):
+        yield from build_train_days(context, warehouse, config, variant)
+
+    return train_set
 
 
-@train_asset("prod")
-def train(context: dg.AssetExecutionContext, warehouse: Warehouse, config: TrainConfig):
-    yield from build_train_days(context, warehouse, config, "prod")
-
-
-@train_asset("prod_explicit")
-def train_explicit(context: dg.AssetExecutionContext, warehouse: Warehouse, config: TrainConfig):
-    yield from build_train_days(context, warehouse, config, "prod_explicit")
+# realgraph/train, realgraph/train_explicit, ...: one asset per label variant (labels.VARIANTS).
+TRAIN = [train_asset(v) for v in VARIANTS]
 
 
 def build_train_days(context: dg.AssetExecutionContext, warehouse: Warehouse, config: TrainConfig, variant: str):
     """Each day of the run: read the window of labeled days, downsample it (build_train), check and commit the day."""
-    suffix = VARIANTS[variant][0]
-    labeled_table, train_table = f"labeled_candidates{suffix}", f"train{suffix}"
+    labeled_table, train_table = VARIANTS[variant].name("labeled_candidates"), VARIANTS[variant].name("train")
     with warehouse.connect() as conn:
+        variant_table(conn, train_table, "train")
         def build(day):
             days = window(conn, labeled_table, day, config)
             present = checks.upstream_days_present(conn, {labeled_table: days})

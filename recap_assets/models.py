@@ -76,9 +76,11 @@ _VALID_DEPS = [dep("impression_features", -(RECAP_VALID_DAYS - 1)), dep("impress
 
 
 # ranker_models builds, for every head of heads.HEADS, recap/boosted_trees_<head> and recap/light_ranker_<head>
-# (one model per MODEL_KINDS entry), plus recap/model_evaluations and recap/ranking_evaluations.
+# (one model per MODEL_KINDS entry), plus recap/model_evaluations and recap/ranking_evaluations. The per-head models
+# sit in a group per kind nested in recap_models (recap_models/boosted_trees, recap_models/light_ranker), so the UI
+# shows each kind's ten heads as one collapsed box next to the two evaluation tables (docs/recap.md, *The graph*).
 @dg.multi_asset(
-    specs=[dg.AssetSpec(model_key(kind, h), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
+    specs=[dg.AssetSpec(model_key(kind, h), group_name=f"recap_models/{kind}", owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
                         kinds={"lightgbm" if kind == "boosted_trees" else "sklearn"},
                         deps=[dep(train_table(h), _TRAIN_START, _TRAIN_END), *_VALID_DEPS],
                         description=f"{what} for the {h} head, trained on the {RECAP_TRAIN_DAYS} days before the "

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import operator
 import os
 import time
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from feedtrain.driver import group
 from feedtrain.logsource import LogSource
 from feedtrain.warehouse import markdown_table
 
@@ -66,7 +69,7 @@ def next_day_stages(day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
 
 def selection(items: list) -> dg.AssetSelection:
     sel = dg.AssetSelection.assets(*[i for i in items if isinstance(i, dg.AssetKey)])
-    return sel | dg.AssetSelection.groups(*[i for i in items if isinstance(i, str)])
+    return functools.reduce(operator.or_, [group(i) for i in items if isinstance(i, str)], sel)
 
 
 def resources(home: Path, preset: str, seed: int) -> dict:

@@ -17,7 +17,7 @@ SCHEMA = "recap"
 
 
 class RecapSimulator(SimulatorResource):
-    """The embedded default data source: a seeded "For You" home timeline (recap_assets/simulator.py)."""
+    """The embedded default data source: a seeded "For You" home timeline (the recap_assets/simulator package)."""
 
     seed: int = Field(11, description="Seed of the world; the same seed always gives the same logs.")
 

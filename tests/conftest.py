@@ -57,10 +57,15 @@ def feedtrain_home(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture
-def realgraph(feedtrain_home):
+def realgraph_harness(home) -> Harness:
+    """The Real Graph location on the tiny world (seed 7), its warehouse and models under ``home``."""
     from realgraph_assets.definitions import defs
     from realgraph_assets.resources import SQL_DIR, RealGraphSimulator
 
-    return Harness(feedtrain_home, defs, "realgraph", str(SQL_DIR / "schema.sql"),
+    return Harness(home, defs, "realgraph", str(SQL_DIR / "schema.sql"),
                    {"simulator": RealGraphSimulator(preset="tiny", seed=7), "log_source": LogSource()})
+
+
+@pytest.fixture
+def realgraph(feedtrain_home):
+    return realgraph_harness(feedtrain_home)

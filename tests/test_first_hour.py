@@ -4,6 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
+from feedtrain.driver import group
 from recap_assets import report
 from recap_assets.definitions import ALL_ASSETS
 from recap_assets.windows import recap_model_partitions
@@ -14,7 +15,7 @@ def test_recap_model_day_without_inputs_names_the_missing_days(tmp_path, monkeyp
     message naming the missing tables and days, not DuckDB's "Catalog Error: Table ... does not exist"."""
     monkeypatch.setenv("FEEDTRAIN_HOME", str(tmp_path))
     day = recap_model_partitions.start.date()
-    result = dg.materialize(ALL_ASSETS, selection=dg.AssetSelection.groups("recap_models"),
+    result = dg.materialize(ALL_ASSETS, selection=group("recap_models"),
                             resources=report.resources(tmp_path, "tiny", 11), partition_key=day.isoformat(),
                             raise_on_error=False)
     assert not result.success

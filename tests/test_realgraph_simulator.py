@@ -44,7 +44,7 @@ def test_negative_actions_stop_interactions_and_enter_the_snapshot():
     later = w.day(DAY)
     keys = later.labels["source_id"].to_numpy() * w.n_users + later.labels["destination_id"].to_numpy()
     assert not np.isin(w.key[ended], keys).any()
-    p_any, _ = w.probabilities(t)
+    p_any = w.interaction_probability(t)
     assert (p_any[ended] == 0).all()
     snap = later.negative_edges
     snap_keys = snap["source_id"].to_numpy() * w.n_users + snap["destination_id"].to_numpy()

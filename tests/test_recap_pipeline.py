@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from feedtrain import training
+from feedtrain.driver import group
 from feedtrain.partitions import EVENTS_START
 from feedtrain.warehouse import stage
 from recap_assets import features, heads, light_ranker, report
@@ -413,7 +414,7 @@ def test_a_crash_between_the_evaluation_commit_and_the_rename_blocks_the_champio
 
     with monkeypatch.context() as patch:
         patch.setattr(ModelStore, "_move_into_place", crash)
-        assert not run(dg.AssetSelection.groups("recap_models"), run_config=changed).success
+        assert not run(group("recap_models"), run_config=changed).success
     assert "not the evaluated model" in store.verify(store_name("boosted_trees", "favorited"), MODEL_DAY,
                                                      recorded("favorited"))
     blocked = run([champion.key])
@@ -422,7 +423,7 @@ def test_a_crash_between_the_evaluation_commit_and_the_rename_blocks_the_champio
         assert conn.scalar("SELECT count(*) FROM champion_decisions") == 0
     assert not (home / "models/recap/boosted_trees/CHAMPION").exists()
 
-    rerun = run(dg.AssetSelection.groups("recap_models"), run_config=changed)
+    rerun = run(group("recap_models"), run_config=changed)
     assert rerun.success
     meta = {e.asset_key.path[-1]: e.materialization.metadata for e in rerun.get_asset_materialization_events()
             if e.partition == MODEL_DAY.isoformat()}

@@ -89,8 +89,8 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     fmt = {"t": day, "t1": day + dt.timedelta(days=1),
            "label_bits": ", ".join(f"('{n}', {BIT[n]})" for n in ALL_LABELS),
            **{f"bit_{n}": BIT[f"num_{n}"] for n in ["follows", "favorites", "tweet_clicks", "profile_views"]}}
-    script = SCRIPT + "".join(LABELED.format(suffix=s, mask=m, **fmt) + TRAIN.format(suffix=s, **fmt)
-                              for s, m in VARIANTS.values())
+    script = SCRIPT + "".join(LABELED.format(suffix=v.suffix, mask=v.positive_mask, **fmt)
+                              + TRAIN.format(suffix=v.suffix, **fmt) for v in VARIANTS.values())
     steps = {}
     for statement in script.format(**fmt).split(";"):
         if statement.strip():

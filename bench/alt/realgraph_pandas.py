@@ -71,7 +71,7 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     done("candidates_sampled", cand[b < 10].reset_index(drop=True))
 
     next_neg = neg.loc[neg.ds == t1, keys].drop_duplicates().assign(_neg=True)
-    for suffix, positive_mask in VARIANTS.values():
+    for suffix, positive_mask in ((v.suffix, v.positive_mask) for v in VARIANTS.values()):
         s = tables["candidates_sampled"].merge(new_days, on=keys, how="left")
         s["label"] = ((s["label_mask"].fillna(0).astype("int64") & positive_mask) != 0).astype("int32")
         s = s.merge(next_neg, on=keys, how="left")

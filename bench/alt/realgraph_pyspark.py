@@ -89,7 +89,7 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     step("candidates_sampled", """
         SELECT * FROM candidates
         WHERE abs(CAST(farm_fingerprint(concat(source_id, '_', destination_id)) AS DECIMAL(20, 0))) % 100 < 10""")
-    for suffix, mask in VARIANTS.values():
+    for suffix, mask in ((v.suffix, v.positive_mask) for v in VARIANTS.values()):
         step(f"labeled_candidates{suffix}", f"""
             SELECT s.source_id, s.destination_id, CAST(coalesce(i.label_mask, 0) & {mask} <> 0 AS INT) AS label,
                    s.num_days, s.num_tweets, s.num_follows, s.num_favorites, s.num_tweet_clicks, s.num_profile_views,

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS public_tweets (
 CREATE TABLE IF NOT EXISTS planted_interaction_probability (
     source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL,
     p_any FLOAT NOT NULL,               -- simulator's planted P(any interaction A->B on day ds)
-    p_explicit FLOAT NOT NULL,          -- ... of an explicit interaction
+    p_explicit FLOAT NOT NULL,          -- ... of an explicit interaction (a label variant added since: its column
+                                        -- joins at the next load, older days hold NULL)
     ds DATE NOT NULL);
 
 -- Pipeline tables.
@@ -46,7 +47,9 @@ CREATE TABLE IF NOT EXISTS candidates (
     ds DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates_sampled AS SELECT * FROM candidates LIMIT 0;
 -- Labeled candidates: the candidate columns (no rn) and the label (spelled out: CREATE TABLE ... AS SELECT * EXCLUDE
--- does not port to Spark or BigQuery).
+-- does not port to Spark or BigQuery). These and train are the prod variant's tables; every other label variant's
+-- (labeled_candidates_explicit, train_explicit, ...: realgraph_assets/labels.py VARIANTS) is created like them on first
+-- use (location.variant_table).
 CREATE TABLE IF NOT EXISTS labeled_candidates (
     source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, label INTEGER NOT NULL,
     num_days BIGINT NOT NULL, num_tweets BIGINT NOT NULL, days_since_last_interaction BIGINT NOT NULL,
@@ -58,7 +61,6 @@ CREATE TABLE IF NOT EXISTS labeled_candidates (
     decayed_tweet_clicks DOUBLE NOT NULL, decayed_profile_views DOUBLE NOT NULL,
     reciprocal_decayed_days DOUBLE NOT NULL, source_share DOUBLE NOT NULL, destination_in_degree BIGINT NOT NULL,
     ds DATE NOT NULL);
-CREATE TABLE IF NOT EXISTS labeled_candidates_explicit AS SELECT * FROM labeled_candidates LIMIT 0;
 CREATE TABLE IF NOT EXISTS train (
     source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, label INTEGER NOT NULL,
     num_days BIGINT NOT NULL, num_tweets BIGINT NOT NULL, days_since_last_interaction BIGINT NOT NULL,
@@ -73,7 +75,6 @@ CREATE TABLE IF NOT EXISTS train (
     weight DOUBLE NOT NULL,             -- inverse keep probability of the row's class (feedtrain/downsampling.py)
     if_eval BOOLEAN NOT NULL,           -- docs/realgraph.md §1.9 user-hash eval split
     ds DATE NOT NULL);                  -- the train set's day T
-CREATE TABLE IF NOT EXISTS train_explicit AS SELECT * FROM train LIMIT 0;
 CREATE TABLE IF NOT EXISTS model_evaluations (
     ds DATE NOT NULL, variant VARCHAR NOT NULL, model VARCHAR NOT NULL, holdout_ds DATE NOT NULL,
     rows BIGINT NOT NULL, positive_rate DOUBLE NOT NULL,
