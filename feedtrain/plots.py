@@ -72,14 +72,22 @@ def bars(labels: list[str], values: list[float], title: str) -> dg.MetadataValue
 
 
 def history(days: list, series: dict[str, list[float]], title: str) -> dg.MetadataValue:
-    """One small panel per series over days (e.g. row counts and positive rate of recent partitions)."""
-    fig, axes = _plt().subplots(len(series), 1, figsize=(6, 1.8 * len(series)), sharex=True, squeeze=False)
-    for ax, (name, values) in zip(axes[:, 0], series.items()):
-        ax.plot(days, values, "o-", ms=3)
-        ax.set_ylabel(name, fontsize=8)
-    axes[0, 0].set_title(title)
-    fig.autofmt_xdate()
-    return _markdown(fig, title)
+    """Recent partitions' figures (e.g. row counts and positive rate), drawn inline on the asset page: each series
+    scaled to its own range (named in the caption), days left to right. An SVG, not a PNG: a label day is written in
+    ~0.1 s, and a matplotlib chart per day would cost more than the day (bench/RESULTS.md)."""
+    x = np.linspace(0, 1, len(days)) if len(days) > 1 else np.array([0.5])
+    curves = {}
+    for name, values in series.items():
+        v = np.array([np.nan if a is None else a for a in values], dtype=float)
+        low, high = np.nanmin(v), np.nanmax(v)
+        y = (v - low) / (high - low) if high > low else np.full_like(v, 0.5)
+        curves[f"{name} {_short(low)}..{_short(high)}"] = (x, np.nan_to_num(y, nan=0.0))
+    first, last = (str(days[0]), str(days[-1])) if days else ("", "")
+    return inline_lines(curves, f"{title}, {first}..{last}")
+
+
+def _short(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 INLINE_LIMIT = 1000  # the UI shows a Markdown metadata value inline below 1,000 characters, else behind a link

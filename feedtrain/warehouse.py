@@ -12,6 +12,7 @@ day replaces it; a failure leaves the previous version intact.
 from __future__ import annotations
 
 import contextlib
+import functools
 import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
@@ -94,7 +95,34 @@ class Warehouse(dg.ConfigurableResource):
             conn.execute(f"USE {self.schema_name}")
             conn.execute(ledger.DDL)
             conn.execute(ddl)
-            yield DuckDBEngine(conn, self.schema_name)
+            engine = DuckDBEngine(conn, self.schema_name)
+            add_new_columns(engine, ddl)
+            yield engine
+
+
+@functools.lru_cache(maxsize=8)
+def _ddl_columns(ddl: str) -> dict[str, list[tuple[str, str]]]:
+    """{table: [(column, type)]} the DDL creates, read from a scratch in-memory DuckDB (milliseconds, exact types)."""
+    import duckdb
+
+    with duckdb.connect() as scratch:
+        scratch.execute(ddl)
+        tables: dict[str, list[tuple[str, str]]] = {}
+        for table, column, kind in scratch.execute("SELECT table_name, column_name, data_type FROM duckdb_columns() "
+                                                   "WHERE NOT internal ORDER BY table_name, column_index").fetchall():
+            tables.setdefault(table, []).append((column, kind))
+    return tables
+
+
+def add_new_columns(conn: Engine, ddl: str) -> None:
+    """A warehouse made by an older feedtrain gains the columns the DDL has since added (a new feature, say): the
+    days stored before hold NULL in them, show as stale by code version in the UI, and the null_rates check of an
+    asset that reads them warns until they are rebuilt. Nothing is dropped or retyped (that would lose data): a removed column stays, unused."""
+    for table, columns in _ddl_columns(ddl).items():
+        stored = {c for c, _ in conn.table_columns(table)}
+        for name, kind in columns:
+            if stored and name not in stored:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def stage(conn: Engine, name: str, sql: str, params: dict | None = None) -> int:

@@ -107,10 +107,11 @@ def tables(home: Path, model_day: dt.date, weights_version: str = "v1") -> tuple
     import duckdb
 
     with duckdb.connect(str(home / "recap_warehouse.duckdb"), read_only=True) as conn:
-        ev = conn.execute("SELECT head, model, positives, auc, rce FROM recap.model_evaluations WHERE ds = ?",
-                          [model_day]).pl()
-        rk = conn.execute("SELECT weights_version, model, ndcg_at_10, rankings FROM recap.ranking_evaluations "
-                          "WHERE ds = ? ORDER BY weights_version <> ?, ndcg_at_10 DESC", [model_day, weights_version]).pl()
+        ev = pl.from_arrow(conn.execute("SELECT head, model, positives, auc, rce FROM recap.model_evaluations "
+                                        "WHERE ds = ?", [model_day]).to_arrow_table())
+        rk = pl.from_arrow(conn.execute("SELECT weights_version, model, ndcg_at_10, rankings FROM "
+                                        "recap.ranking_evaluations WHERE ds = ? ORDER BY weights_version <> ?, "
+                                        "ndcg_at_10 DESC", [model_day, weights_version]).to_arrow_table())
     order = ["boosted_trees", "light_ranker", "popularity_heuristic", "oracle"]
     wide = ev.pivot(on="model", index=["head", "positives"], values=["auc", "rce"])
     cols = [c for m in order for c in (f"auc_{m}", f"rce_{m}") if c in wide.columns]

@@ -372,8 +372,9 @@ def plan_backfill(server: DagsterServer, module: str, model_days: int, skip_newe
     FEEDTRAIN_START_DATE, read at import). Returns {"partitions_by_assets": [PartitionsByAssetSelector, ...],
     "ranges": {"a/b": [[first, last], ...]}, "partitions": {"a/b": [key, ...]}, "unpartitioned": [...],
     "leaves": {...}, "unreached": [...], "all_assets": [...]}."""
+    env = {**server.env, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), server.env.get("PYTHONPATH")) if p)}
     out = subprocess.run([sys.executable, __file__, "plan", module, str(model_days), str(skip_newest)], cwd=REPO,
-                         env=server.env, capture_output=True, text=True, timeout=180, check=False)
+                         env=env, capture_output=True, text=True, timeout=180, check=False)
     if out.returncode != 0:
         raise ServerError(f"planning the {module} backfill failed:\n{tail(out.stdout)}\n{tail(out.stderr)}")
     return json.loads(out.stdout.strip().splitlines()[-1])

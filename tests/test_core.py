@@ -81,3 +81,21 @@ def test_inline_roc_is_short_enough_for_the_ui_to_show_it_inline():
     first = [tuple(map(int, p.split(","))) for p in lines[0].get("points").split()]
     assert first[0][0] == 0 and first[-1] == (100, 0)  # from FPR 0 to (1, 1); y is drawn downwards
     assert "blue: boosted_trees" in md
+
+
+def test_label_history_is_an_inline_svg_with_each_series_range_in_its_caption():
+    import base64
+    import datetime as dt
+    import re
+    import xml.etree.ElementTree as ET
+
+    from feedtrain import plots
+
+    days = [dt.date(2026, 7, 1) + dt.timedelta(days=i) for i in range(14)]
+    md = plots.history(days, {"rows": [40_000 + 37 * i for i in range(14)], "positive rate": [0.02] * 13 + [None]},
+                       "labeled_candidates: last 14 days").value
+    assert len(md) < plots.INLINE_LIMIT
+    svg = ET.fromstring(base64.b64decode(re.search(r"base64,([^)]+)\)", md).group(1)))
+    rows = [tuple(map(int, p.split(","))) for p in svg.findall("{http://www.w3.org/2000/svg}polyline")[0].get("points").split()]
+    assert rows[0] == (0, 100) and rows[-1] == (100, 0) and len(rows) == 14  # rising: bottom left to top right
+    assert "blue: rows 40,000..40,481" in md and "red: positive rate 0.02..0.02" in md and "2026-07-01..2026-07-14" in md

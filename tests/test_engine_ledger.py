@@ -73,3 +73,19 @@ def test_a_day_built_from_a_changed_upstream_day_is_stale(engine):
     assert not result.passed
     assert "down 2026-06-01 is stale: built from up 2026-06-01" in result.description
     assert "re-run down for 2026-06-01" in result.description
+
+
+def test_a_warehouse_from_older_code_gains_the_new_columns_and_keeps_its_rows(tmp_path):
+    """Upgrading feedtrain on a live warehouse: a column the DDL added since appears (NULL on the stored days, so the
+    null_rates check names them until they are rebuilt); stored rows and the ledger are untouched."""
+    ddl = tmp_path / "schema.sql"
+    store = Warehouse(database=str(tmp_path / "w.duckdb"), schema_name="t", ddl_path=str(ddl))
+    ddl.write_text("CREATE TABLE IF NOT EXISTS up (k BIGINT, ds DATE);")
+    with store.connect() as conn:
+        version = write(conn, "up", D1, [1, 2])["up"]
+    ddl.write_text("CREATE TABLE IF NOT EXISTS up (k BIGINT, decayed DOUBLE, ds DATE);")
+    with store.connect() as conn:
+        assert [c for c, _ in conn.table_columns("up")] == ["k", "ds", "decayed"]
+        assert conn.rows("SELECT k, decayed FROM up ORDER BY k") == [(1, None), (2, None)]
+        assert conn.present_days("up", [D1]) == {D1}
+        assert conn.scalar("SELECT version FROM feedtrain_ledger WHERE table_name = 'up'") == version

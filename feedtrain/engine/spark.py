@@ -94,23 +94,6 @@ def register_functions(spark) -> None:
     spark.udf.register("fingerprint_uniform", pandas_udf(_fingerprint_uniform, "double"))
 
 
-def table_ddl(ddl: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(table, [(column, Spark type)]) of each CREATE TABLE of a DuckDB DDL file, in order; ``CREATE TABLE x AS
-    SELECT * FROM y LIMIT 0`` copies y's columns. Constraints (NOT NULL) are dropped: Parquet tables do not keep them."""
-    tables: dict[str, list[tuple[str, str]]] = {}
-    for create in sql.parse(ddl):
-        if not isinstance(create, sql.exp.Create) or create.kind != "TABLE":
-            raise ValueError(f"DDL may only CREATE TABLE: {create.sql('duckdb')[:200]}")
-        name = create.this.this.name if isinstance(create.this, sql.exp.Schema) else create.this.name
-        if isinstance(create.this, sql.exp.Schema):
-            tables[name] = [(c.name, c.args["kind"].sql("spark")) for c in create.this.expressions
-                            if isinstance(c, sql.exp.ColumnDef)]
-        else:
-            source = create.expression.find(sql.exp.Table).name
-            tables[name] = list(tables[source])
-    return list(tables.items())
-
-
 _TYPE_NAMES = {"bigint": "BIGINT", "int": "INTEGER", "smallint": "SMALLINT", "tinyint": "TINYINT", "double": "DOUBLE",
                "float": "FLOAT", "string": "VARCHAR", "date": "DATE", "timestamp": "TIMESTAMP",
                "timestamp_ntz": "TIMESTAMP", "boolean": "BOOLEAN"}
@@ -135,7 +118,7 @@ class SparkEngine(Engine):
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema} LOCATION '{catalog_dir}'")
         self.spark.sql(f"USE {schema}")
         register_functions(self.spark)
-        for table, columns in table_ddl(ledger.DDL + ddl):
+        for table, columns in sql.table_ddl(ledger.DDL + ddl, "spark"):
             self.create_table(table, columns)
 
     # -- tables ------------------------------------------------------------------------------------------------------
@@ -213,7 +196,7 @@ class SparkEngine(Engine):
             fields = self.spark.sql(query).schema.fields
             self.create_table(name, [(f.name, f.dataType.simpleString()) for f in fields])
         else:
-            self.create_table(name, table_ddl(create.sql("duckdb"))[0][1])
+            self.create_table(name, sql.table_ddl(create.sql("duckdb"), "spark")[0][1])
 
     def arrow(self, text: str, params: dict | Sequence | None = None) -> pa.Table:
         *before, (last, spark_sql) = list(self._statements(text, params))

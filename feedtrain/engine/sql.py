@@ -178,3 +178,20 @@ def generate(statement: exp.Expression, dialect: str, params: dict | Sequence | 
 def load(sql_dir: Path, name: str) -> str:
     """A location's SQL file ``<sql_dir>/<name>.sql`` (the DuckDB-dialect source of truth)."""
     return (Path(sql_dir) / f"{name}.sql").read_text()
+
+
+def table_ddl(ddl: str, dialect: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(table, [(column, type in ``dialect``)]) of each CREATE TABLE of a DuckDB DDL file, in order; ``CREATE TABLE x
+    AS SELECT * FROM y LIMIT 0`` copies y's columns. Constraints (NOT NULL) are left out."""
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for create in parse(ddl):
+        if not isinstance(create, exp.Create) or create.kind != "TABLE":
+            raise ValueError(f"DDL may only CREATE TABLE: {create.sql('duckdb')[:200]}")
+        name = create.this.this.name if isinstance(create.this, exp.Schema) else create.this.name
+        if isinstance(create.this, exp.Schema):
+            tables[name] = [(c.name, c.args["kind"].sql(dialect)) for c in create.this.expressions
+                            if isinstance(c, exp.ColumnDef)]
+        else:
+            source = create.expression.find(exp.Table).name
+            tables[name] = list(tables[source])
+    return list(tables.items())
