@@ -50,25 +50,14 @@ _registered: dict[tuple[int, str, str], Path] = {}  # (session, schema, table) -
 def session(master: str = "local[2]", remote: str = "", extra: dict | None = None):
     """A SparkSession built the way ``dagster_pyspark.PySparkResource`` builds one (``spark_session_from_config``):
     ``remote`` (``sc://host:15002``, or ``local[2]`` to start a local Spark Connect server) gives a Connect session,
-    otherwise a classic one on ``master``. One per process (getOrCreate)."""
+    otherwise a classic one on ``master``. One per process (getOrCreate). Known limit (docs/scaling_out.md): with
+    ``remote="local[...]"`` a Dagster run works, but a second ``dg.materialize`` in the same process cannot open a
+    session again (SESSION_ALREADY_EXIST)."""
     from dagster_pyspark.resources import spark_session_from_config
 
     conf = {**SESSION_CONFIG, **(extra or {})}
-    if remote.startswith("local") and _local_connect_server_running():
-        # The first session of this process started a local Connect server (inside this process's JVM). pyspark's
-        # builder refuses a second Connect session once that server's JVM is the process's "regular" session and it
-        # has lost track of having started it (seen after a Dagster run: SESSION_ALREADY_EXIST), so connect to it.
-        from pyspark.sql.connect.session import SparkSession as ConnectSession
-
-        return ConnectSession.builder.remote("sc://localhost").getOrCreate()
     conf["spark.remote" if remote else "spark.master"] = remote or master
     return spark_session_from_config(conf)
-
-
-def _local_connect_server_running() -> bool:
-    from pyspark import SparkContext
-
-    return SparkContext._active_spark_context is not None
 
 
 def _farm_fingerprint(keys: pd.Series) -> pd.Series:
