@@ -98,6 +98,13 @@ def duckdb_type_name(spark_type: str) -> str:
     return _TYPE_NAMES.get(spark_type, spark_type.upper())
 
 
+def signed(table: pa.Table) -> pa.Table:
+    """Spark has no unsigned integers (Arrow's uint32, e.g. polars' row index, fails to convert): widen them to BIGINT;
+    a uint64 value beyond BIGINT raises (Arrow's safe cast)."""
+    fields = [pa.field(f.name, pa.int64()) if pa.types.is_unsigned_integer(f.type) else f for f in table.schema]
+    return table.cast(pa.schema(fields)) if fields != list(table.schema) else table
+
+
 class SparkEngine(Engine):
     dialect = "spark"
 
@@ -195,7 +202,7 @@ class SparkEngine(Engine):
 
     def register(self, name: str, table: pa.Table | pl.DataFrame) -> None:
         table = table.to_arrow() if isinstance(table, pl.DataFrame) else table
-        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        self.spark.createDataFrame(signed(table)).createOrReplaceTempView(name)
 
     def stage(self, name: str, text: str, params: dict | Sequence | None = None) -> int:
         (_, spark_sql), = list(self._statements(text, params))
