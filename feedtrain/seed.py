@@ -5,7 +5,8 @@
 
 Each location lists its layers in dependency order (``LAYERS`` in its definitions module): the asset names or groups,
 their partitions, and whether a range is one run (every asset today: a single-run backfill) or one run per day (an
-asset that can take only one day per run). Unpartitioned assets (the champions) are materialised last. Re-seeding
+asset that can take only one day per run). Unpartitioned assets (the champions) are materialised last, when every
+layer before them had a day (a history too short for a model day seeds what it can). Re-seeding
 replaces every day with the same data (the simulators are deterministic).
 """
 
@@ -41,9 +42,13 @@ def seed(location: str, instance: dg.DagsterInstance | None = None, log=None) ->
     defs, layers, schema = module.defs, module.LAYERS, module.SCHEMA
     instance = instance or dg.DagsterInstance.get()
     started = time.perf_counter()
+    complete = True  # every partitioned layer so far had a day (a short history offers no model day yet)
     for i, layer in enumerate(layers, 1):
         step_started = time.perf_counter()
         what = f"[{location} {i}/{len(layers)}] {', '.join(n.removeprefix('group:') for n in layer.names)}"
+        if layer.partitions is None and not complete:
+            log(f"{what}: skipped (an earlier layer has no day yet: nothing to decide)")
+            continue
         if layer.partitions is None:
             dg.materialize(defs.assets, selection=select(schema, layer.names), instance=instance,
                            resources=defs.resources, run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
@@ -52,6 +57,7 @@ def seed(location: str, instance: dg.DagsterInstance | None = None, log=None) ->
         days = offered_days(layer.partitions)
         if days is None:
             log(f"{what}: no day offered yet")
+            complete = False
             continue
         first, last = days
         log(f"{what}: {first} .. {last} ({(last - first).days + 1} days) ...")

@@ -11,7 +11,7 @@ from feedtrain.warehouse import home
 
 from . import candidates, champion, labeled_candidates, models, sources, training_sets
 from .labels import VARIANTS
-from .resources import SQL_DIR, RealGraphSimulator, realgraph_warehouse
+from .resources import SCHEMA, SQL_DIR, RealGraphSimulator, realgraph_warehouse  # SCHEMA: for feedtrain.seed
 from .windows import (candidate_partitions, events_partitions, label_partitions, model_partitions, train_partitions,
                       tweet_count_partitions)
 

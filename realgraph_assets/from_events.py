@@ -85,7 +85,7 @@ def convert(events: str, out: Path, source: str, destination: str, time: str, ti
         conn.register("label_map", _mapping_table(mapping))
         unmapped = conn.execute(f"SELECT CAST({type_column} AS VARCHAR) AS t, count(*) FROM raw_events "
                                 f"WHERE CAST({type_column} AS VARCHAR) NOT IN (SELECT type FROM label_map) "
-                                f"OR {type_column} IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5").fetchall()
+                                f"OR {type_column} IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5").fetchall()
         if unmapped:
             raise BadEvents(f"{events} (column {type_column}): interaction type(s) {unmapped} (value, events) have no "
                             f"Real Graph name; expected --labels to map each, e.g. "

@@ -13,7 +13,7 @@ from .champion import champion
 from .features import impression_features
 from .labels import impressions_labeled
 from .models import ranker_models
-from .resources import SQL_DIR, RecapSimulator, recap_warehouse
+from .resources import SCHEMA, SQL_DIR, RecapSimulator, recap_warehouse  # SCHEMA: for feedtrain.seed
 from .sources import new_log_days, raw_logs
 from .training_sets import training_datasets
 from .windows import recap_events_partitions, recap_feature_partitions, recap_label_partitions, recap_model_partitions

@@ -8,8 +8,6 @@ interaction_days and tweeting_follows; Recap's raw logs and impressions_labeled.
 import datetime as dt
 
 import dagster as dg
-import numpy as np
-import polars as pl
 import pyarrow as pa
 import pytest
 
@@ -18,11 +16,9 @@ from feedtrain.driver import materialize_days
 from feedtrain.engine import bigquery, recording, sql
 from feedtrain.engine import spark as spark_engine
 from feedtrain.partitions import EVENTS_START
-from feedtrain.warehouse import Warehouse
 
 pytestmark = pytest.mark.spark
 D = lambda offset: EVENTS_START + dt.timedelta(days=offset)  # noqa: E731
-FLOAT_RTOL = 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -40,41 +36,11 @@ def worlds(tmp_path_factory):
     return duck, spark, statements
 
 
-def tables_written(store: Warehouse) -> list[str]:
-    with store.connect() as conn:
-        return [t for (t,) in conn.rows("SELECT DISTINCT table_name FROM feedtrain_ledger ORDER BY 1")]
-
-
-def sorted_frame(store: Warehouse, table: str, columns: list[str]) -> pl.DataFrame:
-    with store.connect() as conn:
-        frame = conn.polars(f"SELECT {', '.join(columns)} FROM {table}")
-    keys = [c for c in columns if not frame[c].dtype.is_nested()]
-    return frame.sort(keys, nulls_last=True)
-
-
 def test_both_engines_build_equal_tables_every_day(worlds):
     duck, spark, _ = worlds
-    compared = []
-    for schema in duck:
-        tables = tables_written(duck[schema])
-        assert tables == tables_written(spark[schema])
-        for table in tables:
-            with duck[schema].connect() as conn:
-                columns = [c for c, _ in conn.table_columns(table)]
-                days = conn.rows(f"SELECT ds, count(*) FROM {table} GROUP BY ds ORDER BY ds")
-            with spark[schema].connect() as conn:
-                assert conn.rows(f"SELECT ds, count(*) FROM {table} GROUP BY ds ORDER BY ds") == days, table
-            a, b = sorted_frame(duck[schema], table, columns), sorted_frame(spark[schema], table, columns)
-            for column in columns:
-                x, y = a[column], b[column]
-                if x.dtype.is_float():
-                    assert np.allclose(x.to_numpy(), y.cast(x.dtype).to_numpy(), rtol=FLOAT_RTOL, atol=0,
-                                       equal_nan=True), f"{schema}.{table}.{column}"
-                else:
-                    assert x.cast(y.dtype).to_list() == y.to_list(), f"{schema}.{table}.{column}"
-            compared.append((schema, table, len(days)))
-    assert {t for _, t, _ in compared} >= {"interaction_graph_labels_daily", "interaction_days", "tweeting_follows",
-                                           "impressions", "engagements", "impressions_labeled"}
+    compared = recording.compare_worlds(duck, spark)
+    assert {t for _, t, _, _ in compared} >= {"interaction_graph_labels_daily", "interaction_days", "tweeting_follows",
+                                              "impressions", "engagements", "impressions_labeled"}
 
 
 def test_hash_functions_are_equal_on_duckdb_and_spark(worlds):

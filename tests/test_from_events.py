@@ -65,7 +65,7 @@ def test_string_ids_are_hashed_to_the_same_bigint_everywhere_and_milliseconds_wo
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"type_column": "interaction", "labels": {"RT": "num_retweets"}},
-     r"interaction type\(s\) \[\('RE', 2\), \('MT', 2\)\] .* have no Real Graph name"),
+     r"interaction type\(s\) \[\('MT', 2\), \('RE', 2\)\] .* have no Real Graph name"),
     ({"label": "likes"}, r"\['likes'\] are not Real Graph interaction names"),
     ({"source": "user_a"}, r"column\(s\) \['user_a'\] not found; the log has \['userA', 'userB', 'timestamp', "),
 ])

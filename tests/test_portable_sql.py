@@ -49,12 +49,27 @@ def test_sql_file_compiles(path, dialect):
     ("SELECT len(labels) FROM t", "len"),
     ("SELECT ts - to_hours(3) FROM t", "to_hours"),
     ("SELECT some_duckdb_only_function(x) FROM t", "copied verbatim"),
+    ("SELECT *, row_number() OVER (ORDER BY a) AS rn FROM t QUALIFY row_number() OVER (ORDER BY a) < 3", "QUALIFY"),
 ])
 def test_lint_names_constructs_that_do_not_translate(bad, named):
     problems = sql.lint(bad)
     assert any(named in p for p in problems), problems
     with pytest.raises(sql.NotPortable, match="not portable to spark"):
         sql.transpile(bad, "spark")
+
+
+def test_qualify_keeps_each_column_once_on_spark():
+    """Spark has no QUALIFY; sqlglot's rewrite repeats a * projection around its subquery (every named column twice,
+    as candidates.sql's ``rn, *, ds`` came out): the filter must go around the whole query instead. Checked by
+    running both spellings on DuckDB, which reads the Spark output too."""
+    import duckdb
+
+    query = ("WITH t AS (SELECT * FROM (VALUES (0), (1), (2), (3), (4), (5)) v(a)) SELECT row_number() OVER (ORDER BY a DESC) AS rn, *, 7 AS ds "
+             "FROM t QUALIFY rn <= 3 ORDER BY a LIMIT 2")
+    (spark_sql,) = sql.transpile(query, "spark")
+    native, rewritten = duckdb.sql(query), duckdb.sql(spark_sql)
+    assert rewritten.columns == native.columns == ["rn", "a", "ds"]
+    assert rewritten.fetchall() == native.fetchall() == [(3, 3, 7), (2, 4, 7)]
 
 
 def test_parameters_become_typed_literals():

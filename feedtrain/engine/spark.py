@@ -50,7 +50,9 @@ _registered: dict[tuple[int, str, str], Path] = {}  # (session, schema, table) -
 def session(master: str = "local[2]", remote: str = "", extra: dict | None = None):
     """A SparkSession built the way ``dagster_pyspark.PySparkResource`` builds one (``spark_session_from_config``):
     ``remote`` (``sc://host:15002``, or ``local[2]`` to start a local Spark Connect server) gives a Connect session,
-    otherwise a classic one on ``master``. One per process (getOrCreate)."""
+    otherwise a classic one on ``master``. One per process (getOrCreate). Known limit (docs/scaling_out.md): with
+    ``remote="local[...]"`` a Dagster run works, but a second ``dg.materialize`` in the same process cannot open a
+    session again (SESSION_ALREADY_EXIST)."""
     from dagster_pyspark.resources import spark_session_from_config
 
     conf = {**SESSION_CONFIG, **(extra or {})}
@@ -94,6 +96,13 @@ def duckdb_type_name(spark_type: str) -> str:
     if spark_type.startswith("decimal"):
         return spark_type.upper()
     return _TYPE_NAMES.get(spark_type, spark_type.upper())
+
+
+def signed(table: pa.Table) -> pa.Table:
+    """Spark has no unsigned integers (Arrow's uint32, e.g. polars' row index, fails to convert): widen them to BIGINT;
+    a uint64 value beyond BIGINT raises (Arrow's safe cast)."""
+    fields = [pa.field(f.name, pa.int64()) if pa.types.is_unsigned_integer(f.type) else f for f in table.schema]
+    return table.cast(pa.schema(fields)) if fields != list(table.schema) else table
 
 
 class SparkEngine(Engine):
@@ -193,7 +202,7 @@ class SparkEngine(Engine):
 
     def register(self, name: str, table: pa.Table | pl.DataFrame) -> None:
         table = table.to_arrow() if isinstance(table, pl.DataFrame) else table
-        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        self.spark.createDataFrame(signed(table)).createOrReplaceTempView(name)
 
     def stage(self, name: str, text: str, params: dict | Sequence | None = None) -> int:
         (_, spark_sql), = list(self._statements(text, params))

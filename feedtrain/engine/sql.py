@@ -59,6 +59,10 @@ def lint(sql: str) -> list[str]:
                 problems.append("UNION BY NAME (list the columns in the same order)")
             elif isinstance(node, exp.Star) and (node.args.get("except_") or node.args.get("except")):
                 problems.append("SELECT * EXCLUDE (...) (Spark has no * EXCEPT: list the columns)")
+            elif isinstance(node, exp.Qualify) and node.find(exp.Window) and isinstance(node.parent, exp.Select) \
+                    and any(isinstance(p, exp.Star) for p in node.parent.expressions):
+                problems.append("QUALIFY over a window function with * in the select list (name the window's "
+                                "column in the select list and QUALIFY on that name)")
             elif isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order) and not _one_ascending_key(node):
                 problems.append("an ordered aggregate list(x ORDER BY y) other than one ascending key NULLS FIRST")
             elif isinstance(node, exp.Anonymous) and node.name.lower() not in PORTABLE_UNKNOWN_FUNCTIONS:
@@ -86,6 +90,24 @@ def _ordered_lists_for_spark(node: exp.Expression) -> exp.Expression:
         return sqlglot.parse_one(f"TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT({key} AS k, {value} AS v))), x -> x.v)",
                                  read="spark")
     return node
+
+
+def _qualify_as_subquery(node: exp.Expression) -> exp.Expression:
+    """``QUALIFY`` (Spark has none): sqlglot filters a subquery but repeats the projection around it, so with a ``*``
+    in it every named column comes twice (``SELECT rn, *, ds FROM (SELECT ... AS rn, *, ... AS ds ...)``). Keep the
+    query whole and filter its own columns instead: ``SELECT * FROM (query) WHERE condition``; the condition names
+    output columns (lint forbids a window function in it next to a ``*``), ORDER BY / LIMIT / OFFSET apply after it."""
+    if not isinstance(node, exp.Select) or not node.args.get("qualify") or node.args["qualify"].find(exp.Window):
+        return node
+    inner = node.copy()
+    condition = inner.args["qualify"].this.pop()
+    moved = {arg: inner.args.get(arg) for arg in ("with_", "order", "limit", "offset")}
+    for arg in (*moved, "qualify"):
+        inner.set(arg, None)
+    outer = exp.select("*").from_(inner.subquery("_qualified")).where(condition)
+    for arg, value in moved.items():
+        outer.set(arg, value)
+    return outer
 
 
 def _strip_comments(sql: str) -> str:
@@ -149,7 +171,7 @@ def generate(statement: exp.Expression, dialect: str, params: dict | Sequence | 
     """One parsed statement in ``dialect`` with its parameters inlined (call ``lint`` on its text first)."""
     bound = bind(statement, params)
     if dialect == "spark":
-        bound = bound.transform(_ordered_lists_for_spark)
+        bound = bound.transform(_ordered_lists_for_spark).transform(_qualify_as_subquery)
     return bound.sql(dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
 
 

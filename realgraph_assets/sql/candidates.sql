@@ -40,7 +40,8 @@ window_interactions AS (
 pair_context AS (  -- reciprocity, A's share and B's in-degree, from the same aggregate
     SELECT i.*,
            coalesce(r.decayed_days, 0) AS reciprocal_decayed_days,
-           i.decayed_days / sum(i.decayed_days) OVER (PARTITION BY i.source_id) AS source_share,
+           -- divided as DOUBLE, spelled out: DuckDB divides DECIMALs as DOUBLE, Spark as a DECIMAL of reduced scale
+           i.decayed_days::DOUBLE / (sum(i.decayed_days) OVER (PARTITION BY i.source_id))::DOUBLE AS source_share,
            count(*) OVER (PARTITION BY i.destination_id) AS destination_in_degree
     FROM window_interactions i
     LEFT JOIN window_interactions r ON r.source_id = i.destination_id AND r.destination_id = i.source_id
