@@ -184,12 +184,9 @@ def _commit(conn, door, contract: Contract, day: dt.date, delivered: dict[str, s
         staged[table.name] = f"validated_{table.name}"
         conn.register(staged[table.name], door.arrow(f"SELECT * FROM stage_{table.name}"))
     for table, relation in staged.items():
-        stored = {c for c, _ in conn.table_columns(table)}
-        if not stored:  # tables shaped by code (Recap's planted heads) are made on first load
-            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM {relation} LIMIT 0")
-        for column, kind in conn.table_columns(relation) if stored else ():
-            if column not in stored:  # a head added since: its column joins the table (older days hold NULL)
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        # tables shaped by code (Recap's planted heads) are made on first load; a head added since adds its column
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {relation} LIMIT 0")
+        conn.add_columns(table, conn.table_columns(relation))
     versions = conn.replace_days(day, staged)
     for table, version in versions.items():
         stats[table]["version"] = version

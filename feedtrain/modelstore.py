@@ -159,10 +159,7 @@ class ModelStore(dg.ConfigurableResource):
                 shutil.rmtree(old, ignore_errors=True)
 
     def _ensure_registry_columns(self, conn, table: str) -> None:
-        have = {c for c, _ in conn.table_columns(table)}
-        for column in REGISTRY_COLUMNS:
-            if column not in have:  # a warehouse created before the store
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR")
+        conn.add_columns(table, [(c, "VARCHAR") for c in REGISTRY_COLUMNS])  # a warehouse created before the store
 
     def write_pointer(self, model: str, name: str, text: str) -> Path:
         """Write a small file such as CHAMPION atomically (write a temporary file, then rename it over the old)."""

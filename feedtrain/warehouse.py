@@ -117,12 +117,9 @@ def _ddl_columns(ddl: str) -> dict[str, list[tuple[str, str]]]:
 def add_new_columns(conn: Engine, ddl: str) -> None:
     """A warehouse made by an older feedtrain gains the columns the DDL has since added (a new feature, say): the
     days stored before hold NULL in them, show as stale by code version in the UI, and the null_rates check of an
-    asset that reads them warns until they are rebuilt. Nothing is dropped or retyped (that would lose data): a removed column stays, unused."""
+    asset that reads them warns until they are rebuilt. A column the DDL no longer has stays, unused."""
     for table, columns in _ddl_columns(ddl).items():
-        stored = {c for c, _ in conn.table_columns(table)}
-        for name, kind in columns:
-            if stored and name not in stored:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        conn.add_columns(table, columns)
 
 
 def stage(conn: Engine, name: str, sql: str, params: dict | None = None) -> int:

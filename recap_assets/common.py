@@ -28,9 +28,7 @@ def ensure_table(conn, table: str, staged: str) -> None:
     if set(have) - set(want):
         raise dg.Failure(f"{SCHEMA}.{table} has columns {sorted(set(have) - set(want))} that the new rows lack: a head "
                          f"or feature was removed. Drop the table (DROP TABLE {SCHEMA}.{table}) and rebuild its days.")
-    for column, kind in want.items():
-        if column not in have:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+    conn.add_columns(table, list(want.items()))
 
 
 def for_asset(result: dg.AssetCheckResult, asset: dg.AssetKey) -> dg.AssetCheckResult:

@@ -97,6 +97,15 @@ class Engine(abc.ABC):
             self.execute(f"INSERT INTO {table} ({self._column_list(table, staged)}) "
                          f"SELECT {self._column_list(table, staged)} FROM {staged}")
 
+    def add_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
+        """Add to the stored ``table`` each (name, type) of ``columns`` it lacks: the rows stored before hold NULL in
+        them. The one way a table's shape grows (a new feature, head, variant or registry column); nothing is ever
+        dropped or retyped, so no stored day is lost."""
+        have = {c for c, _ in self.table_columns(table)}
+        for name, kind in columns:
+            if name not in have:
+                self.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
     def _column_list(self, table: str, staged: str) -> str:
         """The stored table's columns, matched by name (portable spelling of DuckDB's ``INSERT ... BY NAME``)."""
         have = [c for c, _ in self.table_columns(staged)]
