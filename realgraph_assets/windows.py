@@ -13,13 +13,8 @@ from feedtrain.partitions import daily, events_start
 EVENTS_START = events_start("realgraph")  # FEEDTRAIN_REALGRAPH_START_DATE, else FEEDTRAIN_START_DATE
 LOOKBACK_DAYS = 31  # docs/realgraph.md §1.3: date_start = T - 30 days, inclusive
 LABEL_DELAY_DAYS = 1  # docs/realgraph.md §1.1: date_labels = date_candidates + 1 day
-TRAIN_WINDOW_DAYS = 7  # trailing labeled days per train set: one week covers weekday patterns (S001)
-DAILY_DECAY = 0.955  # per day of age, the decay of the production aggregate (interaction_graph agg_all, ~15-day half-life)
-TWEET_COUNT_DAYS = 4  # docs/realgraph.md §2.3: B's public tweets with DATE(ts) in [d - 3, d]
-
-LOOKBACK_DAYS = 31  # docs/realgraph.md §1.3: date_start = T - 30 days, inclusive
-LABEL_DELAY_DAYS = 1  # docs/realgraph.md §1.1: date_labels = date_candidates + 1 day
 TRAIN_WINDOW_DAYS = 7  # trailing labeled days per train set: one week covers weekday patterns (docs/recap.md §5)
+DAILY_DECAY = 0.955  # per day of age, the decay of the production aggregate (interaction_graph agg_all, ~15-day half-life)
 TWEET_COUNT_DAYS = 4  # docs/realgraph.md §2.3: B's public tweets with DATE(ts) in [d - 3, d]
 
 events_partitions = daily(start=EVENTS_START)
