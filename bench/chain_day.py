@@ -279,8 +279,9 @@ def report(args, runs: dict[str, list[dict]], tables: dict[str, list[str]], titl
     lines = [f"### {title}", "",
              f"`{' '.join(['python', 'bench/chain_day.py', *sys.argv[1:]])}`; {args.repeats} rounds, interleaved; "
              f"medians. Machine: {platform.machine()}, {os.cpu_count()} cores, "
-             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, shared with 6 other agents "
-             f"working at the same time (figures are noisy; compare ratios within the table). "
+             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, load average "
+             f"{os.getloadavg()[1]:.1f} over the last 5 minutes (other work shares the machine: compare ratios "
+             "within the table). "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {len(next(iter(runs.values())))} round(s) done. "
              "CPU = user + system seconds of the process and the children it reaped (wait4), the figure least moved "
              "by the other agents' load; wall and the per-step times are elapsed time.", "",
@@ -303,7 +304,7 @@ def report(args, runs: dict[str, list[dict]], tables: dict[str, list[str]], titl
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
     got = next(iter(runs.values()))[0]["content"]
     lines += ["", "Outputs (identical in every run of every alternative; hash = sum of DuckDB `hash()` of the compared "
-              "columns, order-free):", "", "| table | rows | content hash | compared columns |", "|---|---|---|---|"]
+              "columns, order-free; pandas and PySpark are checked on the basic features only, BASIC_COLUMNS):", "", "| table | rows | content hash | compared columns |", "|---|---|---|---|"]
     shown = lambda cols: ", ".join(cols) if len(cols) <= 16 else f"{', '.join(cols[:3])} + {len(cols) - 3} features"  # noqa: E731
     lines += [f"| {t} | {got[t][0]:,} | `{got[t][1]}` | {shown(tables[t])} |" for t in tables]
     return "\n".join(lines) + "\n"
