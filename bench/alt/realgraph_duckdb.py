@@ -50,11 +50,13 @@ w AS (
            coalesce(sum(w) FILTER (label_mask & {bit_tweet_clicks} <> 0), 0) AS decayed_tweet_clicks,
            coalesce(sum(w) FILTER (label_mask & {bit_profile_views} <> 0), 0) AS decayed_profile_views
     FROM d GROUP BY source_id, destination_id),
+src AS (SELECT source_id, sum(decayed_days) AS total FROM w GROUP BY source_id),
+dst AS (SELECT destination_id, count(*) AS destination_in_degree FROM w GROUP BY destination_id),
 x AS (
     SELECT w.*, coalesce(r.decayed_days, 0) AS reciprocal_decayed_days,
-           w.decayed_days::DOUBLE / (sum(w.decayed_days) OVER (PARTITION BY w.source_id))::DOUBLE AS source_share,
-           count(*) OVER (PARTITION BY w.destination_id) AS destination_in_degree
-    FROM w LEFT JOIN w r ON r.source_id = w.destination_id AND r.destination_id = w.source_id),
+           w.decayed_days::DOUBLE / src.total::DOUBLE AS source_share, dst.destination_in_degree
+    FROM w JOIN src USING (source_id) JOIN dst USING (destination_id)
+    LEFT JOIN w r ON r.source_id = w.destination_id AND r.destination_id = w.source_id),
 p AS (
     SELECT source_id, destination_id, coalesce(num_days, 0) AS num_days, coalesce(f.num_tweets, 0) AS num_tweets,
            coalesce(last_age, 30) AS days_since_last_interaction, coalesce(label_types, 0) AS label_types,
