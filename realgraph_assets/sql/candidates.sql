@@ -40,13 +40,23 @@ window_interactions AS (
     FROM days
     GROUP BY source_id, destination_id
 ),
+-- Per-source totals and per-destination in-degrees as GROUP BYs joined back, not as window functions: a window
+-- carries every column of its rows through a sort, a hash aggregate only the key (measured: bench/RESULTS.md §4).
+source_totals AS (
+    SELECT source_id, sum(decayed_days) AS total_decayed_days FROM window_interactions GROUP BY source_id
+),
+destination_degrees AS (
+    SELECT destination_id, count(*) AS destination_in_degree FROM window_interactions GROUP BY destination_id
+),
 pair_context AS (  -- reciprocity, A's share and B's in-degree, from the same aggregate
     SELECT i.*,
            coalesce(r.decayed_days, 0) AS reciprocal_decayed_days,
            -- divided as DOUBLE, spelled out: DuckDB divides DECIMALs as DOUBLE, Spark as a DECIMAL of reduced scale
-           i.decayed_days::DOUBLE / (sum(i.decayed_days) OVER (PARTITION BY i.source_id))::DOUBLE AS source_share,
-           count(*) OVER (PARTITION BY i.destination_id) AS destination_in_degree
+           i.decayed_days::DOUBLE / t.total_decayed_days::DOUBLE AS source_share,
+           g.destination_in_degree
     FROM window_interactions i
+    JOIN source_totals t ON t.source_id = i.source_id
+    JOIN destination_degrees g ON g.destination_id = i.destination_id
     LEFT JOIN window_interactions r ON r.source_id = i.destination_id AND r.destination_id = i.source_id
 ),
 history AS (
