@@ -41,7 +41,8 @@ BASIC_FEATURES = ["num_days", "num_tweets", "days_since_last_interaction", "labe
                   "num_favorites", "num_tweet_clicks", "num_profile_views"]
 PAIR_FEATURES = ["days_since_first_interaction", "decayed_days", "decayed_explicit", "decayed_favorites",
                  "decayed_replies", "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks",
-                 "decayed_profile_views", "reciprocal_decayed_days", "source_share", "destination_in_degree"]
+                 "decayed_profile_views", "reciprocal_decayed_days", "source_share", "destination_in_degree",
+                 "long_num_days"]
 
 
 def columns(features: list[str]) -> dict[str, list[str]]:
@@ -87,12 +88,14 @@ def setup(home: Path, day: dt.date, lookback: int) -> None:
     from feedtrain.partitions import EVENTS_START
     from realgraph_assets.definitions import defs
     from realgraph_assets.resources import SCHEMA
+    from realgraph_assets.windows import HISTORY_DAYS
 
     d = lambda n: dt.timedelta(days=n)  # noqa: E731
     instance = dg.DagsterInstance.ephemeral()
     first_label = day - d(6)
     plan = [(["group:realgraph_sources"], EVENTS_START, day + d(1)),
-            (["interaction_days"], max(EVENTS_START, first_label - d(lookback - 1)), day),
+            # candidates read the pairs' long history too (realgraph_assets/windows.py HISTORY_DAYS)
+            (["interaction_days"], max(EVENTS_START, first_label - d(max(lookback, HISTORY_DAYS) - 1)), day),
             (["tweeting_follows"], first_label, day - d(1)),
             (["candidates", "candidates_sampled"], first_label, day - d(1)),
             (["labeled_candidates", "labeled_candidates_explicit"], first_label, day - d(1))]

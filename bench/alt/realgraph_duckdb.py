@@ -72,10 +72,14 @@ p AS (
            coalesce(decayed_profile_views, 0)::DOUBLE AS decayed_profile_views,
            coalesce(reciprocal_decayed_days, 0)::DOUBLE AS reciprocal_decayed_days,
            coalesce(source_share, 0)::DOUBLE AS source_share, coalesce(destination_in_degree, 0) AS destination_in_degree
-    FROM x FULL JOIN tweeting_follows f USING (source_id, destination_id))
+    FROM x FULL JOIN tweeting_follows f USING (source_id, destination_id)),
+h AS (  -- the pair's long history: interaction days over [T-90, T] (the warehouse holds none before the first event day)
+    SELECT source_id, destination_id, count(*) AS long_num_days FROM wh.realgraph.interaction_days
+    WHERE ds BETWEEN DATE '{t}' - 90 AND DATE '{t}' GROUP BY source_id, destination_id)
 SELECT row_number() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC,
-                          farm_fingerprint(source_id || '_' || destination_id), destination_id) AS rn, p.*
-FROM p ANTI JOIN (SELECT source_id, destination_id FROM wh.realgraph.interaction_graph_agg_negative_edge_snapshot
+                          farm_fingerprint(source_id || '_' || destination_id), destination_id) AS rn, p.*,
+       coalesce(h.long_num_days, 0) AS long_num_days
+FROM p LEFT JOIN h USING (source_id, destination_id) ANTI JOIN (SELECT source_id, destination_id FROM wh.realgraph.interaction_graph_agg_negative_edge_snapshot
                   WHERE ds = DATE '{t}') n USING (source_id, destination_id)
 QUALIFY rn <= 2000;
 

@@ -11,6 +11,9 @@
 -- interactions toward A (reciprocity), A's share of its interactions going to B, and B's in-degree. Everything comes
 -- from ONE scan of interaction_days over [T-30, T]: no row at or after T+1 is read. Decayed sums add DECIMAL weights
 -- (exact, so the result does not depend on the order in which parallel threads add them) and are cast to DOUBLE last.
+-- long_num_days counts the pair's interaction days over the longer history [T - $history_days + 1, T] (a second,
+-- narrow scan; the asset reads the days from the first event day on): a tie's rate estimated from 91 days instead
+-- of 31, in the spirit of the production aggregate's all-time history. It never decides who is a candidate.
 WITH days AS (
     SELECT source_id, destination_id, label_mask, date_diff('day', ds, $ds::DATE) AS age,
            pow($decay, date_diff('day', ds, $ds::DATE))::DECIMAL(18, 12) AS w
@@ -56,6 +59,12 @@ pair_context AS (  -- reciprocity, A's share and B's in-degree, from the same ag
     JOIN destination_degrees g ON g.destination_id = i.destination_id
     LEFT JOIN window_interactions r ON r.source_id = i.destination_id AND r.destination_id = i.source_id
 ),
+history AS (
+    SELECT source_id, destination_id, count(*) AS long_num_days
+    FROM interaction_days
+    WHERE ds BETWEEN $ds::DATE - ($history_days - 1) AND $ds::DATE
+    GROUP BY source_id, destination_id
+),
 follows AS (
     SELECT source_id, destination_id, num_tweets FROM tweeting_follows WHERE ds = $ds
 ),
@@ -86,7 +95,9 @@ pairs AS (
     FULL OUTER JOIN follows f ON f.source_id = i.source_id AND f.destination_id = i.destination_id
 ),
 allowed AS (
-    SELECT * FROM pairs p
+    SELECT p.*, coalesce(h.long_num_days, 0) AS long_num_days
+    FROM pairs p
+    LEFT JOIN history h ON h.source_id = p.source_id AND h.destination_id = p.destination_id
     ANTI JOIN (SELECT source_id, destination_id FROM interaction_graph_agg_negative_edge_snapshot WHERE ds = $ds) n
         ON n.source_id = p.source_id AND n.destination_id = p.destination_id
 )
