@@ -26,7 +26,6 @@ UPSTREAM_DAYS_PRESENT = CheckDef(
     "upstream_days_present", "Every upstream day this partition reads was committed whole and is current: not built "
     "from upstream days that changed since (blocking).")
 NON_EMPTY = CheckDef("non_empty", "The partition has at least one row (blocking).")
-UNIQUE_PAIRS = CheckDef("unique_pairs", "(source_id, destination_id) is unique within the partition (blocking).")
 POSITIVE_RATE_IN_BAND = CheckDef(
     "positive_rate_in_band", "The share of label = 1 rows is consistent with the trailing days' observed rate (within a "
     "factor), and within the absolute floor and ceiling, allowing for the day's sampling noise (blocking).")
@@ -82,12 +81,6 @@ def _days(days: Sequence[dt.date]) -> str:
 def non_empty(conn, relation: str) -> dg.AssetCheckResult:
     n = conn.scalar(f"SELECT count(*) FROM {relation}")
     return dg.AssetCheckResult(check_name=NON_EMPTY.name, passed=n > 0, metadata={"rows": n})
-
-
-def unique_pairs(conn, relation: str) -> dg.AssetCheckResult:
-    dup = conn.scalar(
-        f"SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY ds, source_id, destination_id HAVING count(*) > 1)")
-    return dg.AssetCheckResult(check_name=UNIQUE_PAIRS.name, passed=dup == 0, metadata={"duplicated_pairs": dup})
 
 
 def trailing_positives(conn, table: str, day: dt.date, days: int) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from .windows import (DAILY_DECAY, HISTORY_DAYS, LOOKBACK_DAYS, TWEET_COUNT_DAYS
 
 
 @warehouse_asset("interaction_days", events_partitions, "candidates", [dep("interaction_graph_labels_daily")],
-                 [checks.UPSTREAM_DAYS_PRESENT, checks.UNIQUE_PAIRS])  # a day with no interactions is a real day
+                 [checks.UPSTREAM_DAYS_PRESENT])  # a day with no interactions is a real day
 def interaction_days(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Incremental daily per-pair aggregate: one row per (day, A, B) with the day's label set as a bitmask. Candidates
     read 31 of these narrow partitions instead of re-reading 31 days of raw label arrays."""
@@ -37,7 +37,7 @@ def interaction_days(context: dg.AssetExecutionContext, warehouse: Warehouse):
                 raise dg.Failure(f"{SCHEMA}.interaction_graph_labels_daily partition {day}: column labels holds unknown "
                                  f"label names {sorted(u[0] for u in unknown)}; known names are in realgraph_assets/labels.py")
             n = stage(conn, "stage_interaction_days", sql("interaction_days"), {"ds": day})
-            return [present, checks.unique_pairs(conn, "stage_interaction_days")], {"dagster/row_count": n}
+            return [present], {"dagster/row_count": n}
 
         yield from write_days(context, conn, "interaction_days", build)
 
@@ -48,7 +48,7 @@ class TweetingFollowsConfig(dg.Config):
 
 @warehouse_asset("tweeting_follows", tweet_count_partitions, "candidates",
                  [dep("valid_user_follows"), dep("public_tweets", -(TWEET_COUNT_DAYS - 1))],
-                 [checks.UPSTREAM_DAYS_PRESENT, checks.UNIQUE_PAIRS])
+                 [checks.UPSTREAM_DAYS_PRESENT])
 def tweeting_follows(context: dg.AssetExecutionContext, warehouse: Warehouse, config: TweetingFollowsConfig):
     """Follow edges A->B of the day with B's public tweet count over the last 4 days, top 2000 per source."""
     with warehouse.connect() as conn:
@@ -60,7 +60,7 @@ def tweeting_follows(context: dg.AssetExecutionContext, warehouse: Warehouse, co
             n = stage(conn, "stage_tweeting_follows", sql("tweeting_follows"),
                       {"ds": day, "tweet_count_days": TWEET_COUNT_DAYS,
                        "max_follows_per_source": config.max_follows_per_source})
-            return [present, checks.unique_pairs(conn, "stage_tweeting_follows")], {"dagster/row_count": n}
+            return [present], {"dagster/row_count": n}
 
         yield from write_days(context, conn, "tweeting_follows", build)
 
@@ -73,7 +73,7 @@ class CandidatesConfig(dg.Config):
 @warehouse_asset("candidates", candidate_partitions, "candidates",
                  [dep("interaction_days", -(HISTORY_DAYS - 1), clipped=True), dep("tweeting_follows"),
                   dep("interaction_graph_agg_negative_edge_snapshot")],
-                 [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
+                 [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY])
 def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: CandidatesConfig):
     """Candidate pairs of day T with their features (docs/realgraph.md §1.3, §1.8, and the decayed/reciprocal pair features of
     docs/models.md): pairs that interacted in [T-30, T] or are tweeting follow edges, negative edges removed, top 2000
@@ -94,7 +94,7 @@ def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: 
                           "num_retweets", "num_mentions")}}
             n = stage(conn, "stage_candidates", sql("candidates"), params)
             sources = conn.scalar("SELECT count(DISTINCT source_id) FROM stage_candidates")
-            return ([present, checks.non_empty(conn, "stage_candidates"), checks.unique_pairs(conn, "stage_candidates")],
+            return ([present, checks.non_empty(conn, "stage_candidates")],
                     {"dagster/row_count": n, "sources": sources, "preview": preview(conn, "FROM stage_candidates")})
 
         yield from write_days(context, conn, "candidates", build)
@@ -114,7 +114,7 @@ class SamplingConfig(dg.Config):
 
 
 @warehouse_asset("candidates_sampled", candidate_partitions, "candidates", [dep("candidates")],
-                 [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
+                 [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY])
 def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: SamplingConfig):
     """Deterministic fingerprint sample of the day's candidates (docs/realgraph.md §1.4): a pair is kept iff
     MOD(ABS(FARM_FINGERPRINT('<source_id>_<destination_id>')), 100) falls in the configured buckets, so the same pair
@@ -135,8 +135,7 @@ def candidates_sampled(context: dg.AssetExecutionContext, warehouse: Warehouse, 
             n = stage(conn, "stage_candidates_sampled",
                       "SELECT c.* FROM candidates c SEMI JOIN kept_pairs k "
                       "ON k.source_id = c.source_id AND k.destination_id = c.destination_id WHERE c.ds = $ds", {"ds": day})
-            return ([present, checks.non_empty(conn, "stage_candidates_sampled"),
-                     checks.unique_pairs(conn, "stage_candidates_sampled")],
+            return ([present, checks.non_empty(conn, "stage_candidates_sampled")],
                     {"dagster/row_count": n, "candidates": pairs.num_rows, "sample_rate": n / pairs.num_rows,
                      "buckets_kept": buckets})
 

@@ -35,7 +35,7 @@ def labeled_candidates_asset(variant: str) -> dg.AssetsDefinition:
         VARIANTS[variant].name("labeled_candidates"), label_partitions, "training",
         [dep("candidates_sampled"), dep("interaction_days", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS),
          dep("interaction_graph_agg_negative_edge_snapshot", LABEL_DELAY_DAYS, LABEL_DELAY_DAYS)],
-        [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS, checks.POSITIVE_RATE_IN_BAND],
+        [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.POSITIVE_RATE_IN_BAND],
         description=f"Day T's sampled candidates labeled with day T+1 ({variant}: label = 1 iff A did "
                     f"{VARIANTS[variant].what} toward B on T+1), negative edges removed (docs/realgraph.md §1.5-1.6).")
     def labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, config: LabelsConfig):
@@ -69,7 +69,7 @@ def build_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
             band = checks.RateBand(config.min_positive_rate, config.max_positive_rate, config.max_rate_ratio, config.alpha)
             rate = checks.positive_rate_in_band(
                 conn, rel, band, checks.trailing_positives(conn, labeled_table, day, config.trailing_days))
-            return ([present, checks.non_empty(conn, rel), checks.unique_pairs(conn, rel), rate],
+            return ([present, checks.non_empty(conn, rel), rate],
                     {"dagster/row_count": n, "positive_rate": rate.metadata["positive_rate"].value,
                      "preview": preview(conn, f"FROM {rel}"), "recent_days": recent_days(conn, rel, day)})
 
