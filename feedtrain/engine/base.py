@@ -97,6 +97,23 @@ class Engine(abc.ABC):
             self.execute(f"INSERT INTO {table} ({self._column_list(table, staged)}) "
                          f"SELECT {self._column_list(table, staged)} FROM {staged}")
 
+    def load_days(self, table: str, frame: pa.Table | pl.DataFrame) -> list[dt.date]:
+        """Commit every day of ``frame`` (rows of ``table`` from another warehouse, e.g. a DuckDB world moved to
+        Spark) as if it had been built here: the day's rows written and its ledger row recorded, with no upstream
+        inputs (the days are taken as given). Only days this warehouse does not hold: a present day is refused, so
+        nothing built here is overwritten. Creates ``table`` in the frame's shape if it does not exist. Returns the
+        days loaded."""
+        self.register("load_days_rows", frame)
+        days = [d for (d,) in self.rows("SELECT DISTINCT ds FROM load_days_rows ORDER BY ds")]
+        self.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM load_days_rows LIMIT 0")
+        held = self.present_days(table, days)
+        if held:
+            raise ValueError(f"{self.schema}.{table}: load_days refuses days it already holds: {sorted(held)[:5]}")
+        for day in days:  # the portable path; engines with a per-statement cost write all days at once
+            self.stage("load_day", "SELECT * FROM load_days_rows WHERE ds = ?", [day])
+            self.replace_days(day, {table: "load_day"})
+        return days
+
     def add_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
         """Add to the stored ``table`` each (name, type) of ``columns`` it lacks: the rows stored before hold NULL in
         them. The one way a table's shape grows (a new feature, head, variant or registry column); nothing is ever
