@@ -209,7 +209,10 @@ def load_world(source: dict[str, Warehouse], target: dict[str, Warehouse], runs,
                                                [table]) if d not in skip.get(table, set())]
                 if keep:
                     src.register("load_keep", pa.table({"ds": pa.array(keep, pa.date32())}))
-                    dst.load_days(table, src.arrow(f"SELECT * FROM {table} WHERE ds IN (SELECT ds FROM load_keep)"))
+                    dst.load_days(table, src.arrow(f"SELECT * FROM {table} WHERE ds IN (SELECT ds FROM load_keep)"),
+                                  keep)
+                    if log:
+                        log(f"loaded {schema}.{table}: {len(keep)} days, {time.perf_counter() - started:.0f} s")
         if log:
             log(f"loaded {schema}: {time.perf_counter() - started:.0f} s")
 

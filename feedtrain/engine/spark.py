@@ -201,8 +201,14 @@ class SparkEngine(Engine):
         return self.spark.sql(spark_sql).toArrow()
 
     def register(self, name: str, table: pa.Table | pl.DataFrame) -> None:
-        table = table.to_arrow() if isinstance(table, pl.DataFrame) else table
-        self.spark.createDataFrame(signed(table)).createOrReplaceTempView(name)
+        table = signed(table.to_arrow() if isinstance(table, pl.DataFrame) else table)
+        if table.num_rows == 0:  # a Connect session cannot infer a schema from no rows: give it the Arrow one
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            frame = self.spark.createDataFrame([], schema=from_arrow_schema(table.schema))
+        else:
+            frame = self.spark.createDataFrame(table)
+        frame.createOrReplaceTempView(name)
 
     def stage(self, name: str, text: str, params: dict | Sequence | None = None) -> int:
         (_, spark_sql), = list(self._statements(text, params))
@@ -254,25 +260,29 @@ class SparkEngine(Engine):
                             f"CAST(current_timestamp() AS TIMESTAMP_NTZ)")
         return versions
 
-    def load_days(self, table: str, frame: pa.Table | pl.DataFrame) -> list[dt.date]:
+    def load_days(self, table: str, frame: pa.Table | pl.DataFrame, days: Sequence[dt.date] | None = None) -> list[dt.date]:
         """All days at once (a handful of Spark jobs per table instead of several per day): each day's version in one
         grouped pass, the data with one dynamic-partition ``INSERT OVERWRITE``, then the ledger rows, last, so a crash
         in between leaves the days not present (data without ledger rows), never believed."""
+        frame = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
         self.register("load_days_rows", frame)
         self.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM load_days_rows LIMIT 0")
-        per_day = self.spark.sql("SELECT ds, count(*) AS n, coalesce(sum(CAST(xxhash64(*) AS DECIMAL(38, 0))), 0) AS h "
-                                 "FROM load_days_rows GROUP BY ds ORDER BY ds").collect()
-        days = [r["ds"] for r in per_day]
-        held = self.present_days(table, days)
+        counted = {r["ds"]: (r["n"], r["h"]) for r in self.spark.sql(
+            "SELECT ds, count(*) AS n, coalesce(sum(CAST(xxhash64(*) AS DECIMAL(38, 0))), 0) AS h "
+            "FROM load_days_rows GROUP BY ds").collect()}
+        days = sorted(set(days if days is not None else counted))
+        held = self._held(table, days)
         if held:
-            raise ValueError(f"{self.schema}.{table}: load_days refuses days it already holds: {sorted(held)[:5]}")
+            raise ValueError(f"{self.schema}.{table}: load_days refuses days it already holds: {held[:5]}")
         if not days:
             return []
-        self.spark.sql(f"INSERT OVERWRITE TABLE {table} PARTITION (ds) SELECT "
-                       f"{self._column_list(table, 'load_days_rows', skip={'ds'})}, ds FROM load_days_rows").collect()
+        if counted:
+            self.spark.sql(f"INSERT OVERWRITE TABLE {table} PARTITION (ds) SELECT "
+                           f"{self._column_list(table, 'load_days_rows', skip={'ds'})}, ds FROM load_days_rows").collect()
+        n_h = [counted.get(d, (0, 0)) for d in days]
         self.register("load_days_ledger", pa.table({
-            "rows": pa.array([r["n"] for r in per_day], pa.int64()),
-            "version": [f"{r['n']}-{int(r['h']) % 2**64:016x}" for r in per_day],
+            "rows": pa.array([n for n, _ in n_h], pa.int64()),
+            "version": [f"{n}-{int(h) % 2**64:016x}" for n, h in n_h],
             "table_name": [table] * len(days), "ds": pa.array(days, pa.date32())}))
         self.spark.sql("INSERT OVERWRITE TABLE feedtrain_ledger PARTITION (table_name, ds) SELECT rows, version, "
                        "CAST(current_timestamp() AS TIMESTAMP_NTZ), table_name, ds FROM load_days_ledger").collect()
