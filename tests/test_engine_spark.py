@@ -168,6 +168,6 @@ def test_a_local_spark_connect_server_serves_two_runs_in_one_process(tmp_path):
     env = {**os.environ, "FEEDTRAIN_HOME": str(tmp_path), "FEEDTRAIN_ENGINE": "spark", "FEEDTRAIN_WORLD": "tiny",
            "FEEDTRAIN_SPARK_REMOTE": "local[2]", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     out = subprocess.run([sys.executable, "-c", CONNECT_TWICE], env=env, capture_output=True, text=True, timeout=600,
-                         cwd=Path(__file__).resolve().parent.parent)
+                         check=False, cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == f"pyspark.sql.connect.session {[D(0), D(1)]}"

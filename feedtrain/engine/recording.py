@@ -299,5 +299,5 @@ def tiny_world_statements() -> list[tuple[str, str, object]]:
     with tempfile.TemporaryDirectory() as home:
         os.environ["FEEDTRAIN_HOME"] = home
         with record() as statements:
-            build_tiny_world(Path(home), "duckdb")
+            build_world(Path(home), "duckdb", RUNS)
     return statements
