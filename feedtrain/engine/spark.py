@@ -114,8 +114,28 @@ class SparkEngine(Engine):
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema} LOCATION '{catalog_dir}'")
         self.spark.sql(f"USE {schema}")
         register_functions(self.spark)
-        for table, columns in sql.table_ddl(ledger.DDL + ddl, "spark"):
+        declared = sql.table_ddl(ledger.DDL + ddl, "spark")
+        for table, columns in declared:
             self.create_table(table, columns)
+        # Tables shaped by their first day (Recap's features and training sets) are in no DDL: a new process (each
+        # Dagster run is one) registers them from their directories, schema and ds partitions read from the files.
+        here = self.root / schema
+        for path in sorted(here.iterdir()) if here.exists() else []:
+            if path.is_dir() and path.name not in dict(declared) and not path.name.startswith(("_", ".")):
+                self._register_existing(path.name)
+
+    def _register_existing(self, table: str) -> None:
+        where = self.location(table)
+        cache_key = (id(self.spark), self.schema, table)
+        if _registered.get(cache_key) == where or not any(where.glob("ds=*/*.parquet")):
+            return
+        known = self._catalog_location(table)
+        if known != where:
+            if known is not None:
+                self.spark.sql(f"DROP TABLE {table}")  # an external table: its files stay
+            self.spark.sql(f"CREATE TABLE {table} USING parquet LOCATION '{where}'")
+            self.spark.sql(f"ALTER TABLE {table} RECOVER PARTITIONS")
+        _registered[cache_key] = where
 
     # -- tables ------------------------------------------------------------------------------------------------------
     def location(self, table: str) -> Path:
