@@ -1,6 +1,7 @@
 """Model quality per model day: every model, every baseline and the oracle on the same next-day holdout.
 
     python bench/model_quality.py --world default --model-days 10 [--home /tmp/mq_default] [--models-only]
+    python bench/model_quality.py --logs ./my_logs --model-days 20     # a real log (realgraph_assets.from_events)
 
 Builds the days the models need through the real assets (feedtrain.driver, as a backfill would), trains the prod
 models of each model day, and prints per day the holdout AUC of LightGBM, the logistic regression, each baseline
@@ -13,6 +14,7 @@ import argparse
 import datetime as dt
 import os
 import time
+from pathlib import Path
 
 
 def main() -> None:
@@ -20,7 +22,11 @@ def main() -> None:
     parser.add_argument("--world", default="default")
     parser.add_argument("--home", default=None, help="FEEDTRAIN_HOME (default /tmp/mq_<world>)")
     parser.add_argument("--model-days", type=int, default=10)
-    parser.add_argument("--last-model-day", type=dt.date.fromisoformat, default=dt.date(2026, 8, 10))
+    parser.add_argument("--last-model-day", type=dt.date.fromisoformat, default=None,
+                        help="default 2026-08-10 on a simulated world; with --logs the last day whose holdout and "
+                             "its labels exist (the log's last day - 2)")
+    parser.add_argument("--logs", type=Path, help="a folder of Real Graph input files (docs/own_logs.md) to read "
+                        "instead of the simulator; its first day is the start of every layer's partitions")
     parser.add_argument("--history-days", type=int, default=None,
                         help="labeled days before the first model day (default: the train window, 28 on sparse worlds "
                              "so thin windows can widen)")
@@ -28,7 +34,17 @@ def main() -> None:
     parser.add_argument("--models-only", action="store_true")
     parser.add_argument("--report-only", action="store_true", help="print the table of what --home already holds")
     args = parser.parse_args()
-    os.environ.update(FEEDTRAIN_HOME=args.home or f"/tmp/mq_{args.world}", FEEDTRAIN_WORLD=args.world)
+    if args.logs:
+        days = sorted(dt.date.fromisoformat(p.name[3:13]) for p in (args.logs / "interaction_graph_labels_daily").iterdir()
+                      if p.name.startswith("ds="))
+        args.world = args.logs.resolve().name
+        args.last_model_day = args.last_model_day or days[-1] - dt.timedelta(days=2)
+        os.environ.update(FEEDTRAIN_REALGRAPH_SOURCE="files", FEEDTRAIN_REALGRAPH_FILES=str(args.logs.resolve()),
+                          FEEDTRAIN_START_DATE=days[0].isoformat())
+    args.last_model_day = args.last_model_day or dt.date(2026, 8, 10)
+    os.environ.update(FEEDTRAIN_HOME=args.home or f"/tmp/mq_{args.world}")
+    if not args.logs:
+        os.environ["FEEDTRAIN_WORLD"] = args.world
 
     import dagster as dg
     import polars as pl
@@ -42,7 +58,7 @@ def main() -> None:
     from realgraph_assets.models import BASELINES
     from realgraph_assets.resources import SCHEMA, realgraph_warehouse
 
-    history = args.history_days or (28 if args.world.startswith("sparse") else 7)
+    history = args.history_days or (28 if args.logs or args.world.startswith("sparse") else 7)
     first = args.last_model_day - dt.timedelta(days=args.model_days - 1)
     models = [VARIANTS[v].name(kind) for v in args.variants.split(",") for kind in ("boosted_trees", "light_ranker")]
     started = time.time()

@@ -40,9 +40,10 @@ class Location:
     def sql(self, name: str) -> str:
         return (self.sql_dir / f"{name}.sql").read_text()
 
-    def dep(self, table: str, start: int = 0, end: int = 0) -> dg.AssetDep:
-        """Day T of the dependent asset reads days [T + start, T + end] of ``table``."""
-        return dg.AssetDep(self.key(table), partition_mapping=window(start, end))
+    def dep(self, table: str, start: int = 0, end: int = 0, clipped: bool = False) -> dg.AssetDep:
+        """Day T of the dependent asset reads days [T + start, T + end] of ``table`` (``clipped``: those that exist
+        from ``table``'s first partition on)."""
+        return dg.AssetDep(self.key(table), partition_mapping=window(start, end, clipped))
 
 
 def column_schema(conn, table: str) -> dg.TableSchema:

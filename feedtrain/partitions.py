@@ -31,9 +31,11 @@ def daily(first_day_offset: int = 0, end_offset: int = 0, start: dt.date = EVENT
     return dg.DailyPartitionsDefinition(start_date=start.isoformat(), end_offset=end_offset)
 
 
-def window(start_offset: int, end_offset: int = 0) -> dg.TimeWindowPartitionMapping:
-    """Day T depends on the upstream days [T + start_offset, T + end_offset]."""
-    return dg.TimeWindowPartitionMapping(start_offset=start_offset, end_offset=end_offset)
+def window(start_offset: int, end_offset: int = 0, clipped: bool = False) -> dg.TimeWindowPartitionMapping:
+    """Day T depends on the upstream days [T + start_offset, T + end_offset]; ``clipped``: only those from the
+    upstream's first partition on (a window reaching back before the history began reads what exists)."""
+    return dg.TimeWindowPartitionMapping(start_offset=start_offset, end_offset=end_offset,
+                                         allow_nonexistent_upstream_partitions=clipped)
 
 
 def days_between(first: dt.date, last: dt.date) -> list[dt.date]:

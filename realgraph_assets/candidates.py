@@ -14,7 +14,8 @@ from feedtrain.warehouse import Warehouse, preview, stage
 from .labels import BIT, EXPLICIT_MASK
 from .location import dep, label_bits_table, sql, warehouse_asset, write_days
 from .resources import SCHEMA
-from .windows import DAILY_DECAY, LOOKBACK_DAYS, TWEET_COUNT_DAYS, candidate_partitions, events_partitions, tweet_count_partitions
+from .windows import (DAILY_DECAY, HISTORY_DAYS, LOOKBACK_DAYS, TWEET_COUNT_DAYS, candidate_partitions, events_partitions,
+                      history_window, tweet_count_partitions)
 
 
 @warehouse_asset("interaction_days", events_partitions, "candidates", [dep("interaction_graph_labels_daily")],
@@ -70,21 +71,23 @@ class CandidatesConfig(dg.Config):
 
 
 @warehouse_asset("candidates", candidate_partitions, "candidates",
-                 [dep("interaction_days", -(LOOKBACK_DAYS - 1)), dep("tweeting_follows"),
+                 [dep("interaction_days", -(HISTORY_DAYS - 1), clipped=True), dep("tweeting_follows"),
                   dep("interaction_graph_agg_negative_edge_snapshot")],
                  [checks.UPSTREAM_DAYS_PRESENT, checks.NON_EMPTY, checks.UNIQUE_PAIRS])
 def candidates(context: dg.AssetExecutionContext, warehouse: Warehouse, config: CandidatesConfig):
     """Candidate pairs of day T with their features (docs/realgraph.md §1.3, §1.8, and the decayed/reciprocal pair features of
     docs/models.md): pairs that interacted in [T-30, T] or are tweeting follow edges, negative edges removed, top 2000
-    per source by (num_days, num_tweets), ties broken by the pair's fingerprint."""
+    per source by (num_days, num_tweets), ties broken by the pair's fingerprint. ``long_num_days`` reads the pair's
+    longer history [T-90, T] (from the first event day on)."""
     with warehouse.connect() as conn:
         def build(day):
             present = checks.upstream_days_present(conn, {
-                "interaction_days": span(day, -(LOOKBACK_DAYS - 1)), "tweeting_follows": [day],
+                "interaction_days": history_window(day), "tweeting_follows": [day],
                 "interaction_graph_agg_negative_edge_snapshot": [day]})
             if not present.passed:
                 return [present], {}
-            params = {"ds": day, "lookback_days": LOOKBACK_DAYS, "decay": DAILY_DECAY, "explicit_mask": EXPLICIT_MASK,
+            params = {"ds": day, "lookback_days": LOOKBACK_DAYS, "history_days": HISTORY_DAYS, "decay": DAILY_DECAY,
+                      "explicit_mask": EXPLICIT_MASK,
                       "max_candidates_per_source": config.max_candidates_per_source,
                       **{f"bit_{n.removeprefix('num_')}": BIT[n] for n in
                          ("num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views", "num_replies",

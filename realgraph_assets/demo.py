@@ -19,7 +19,7 @@ import dagster as dg
 from feedtrain.driver import materialize_days
 
 from .resources import SCHEMA
-from .windows import LABEL_DELAY_DAYS, LOOKBACK_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS
+from .windows import EVENTS_START, HISTORY_DAYS, LABEL_DELAY_DAYS, TRAIN_WINDOW_DAYS, TWEET_COUNT_DAYS
 
 MODELS = ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"]
 
@@ -30,7 +30,7 @@ def steps(first_model_day: dt.date, last_model_day: dt.date) -> list[tuple[list[
     train_first = first_model_day
     label_first = train_first - d(TRAIN_WINDOW_DAYS - 1)
     label_last = last_model_day + d(LABEL_DELAY_DAYS)  # the holdout day
-    events_first = label_first - d(LOOKBACK_DAYS - 1)
+    events_first = max(EVENTS_START, label_first - d(HISTORY_DAYS - 1))  # candidates read the pairs' long history
     events_last = label_last + d(LABEL_DELAY_DAYS)
     return [
         (["group:realgraph_sources", "interaction_days"], events_first, events_last),

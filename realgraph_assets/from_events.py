@@ -12,7 +12,12 @@ last (a folder written before is replaced). A day inside that range with no even
 interactions, not a missing day. Nothing is filtered here: self-interactions, negative ids and the like are the
 door's to count or reject, with its messages.
 
-- ``events``: a CSV or Parquet file, or a glob of them (anything DuckDB's ``read_csv``/``read_parquet`` reads).
+- ``events``: a CSV or Parquet file, or a glob of them (anything DuckDB's ``read_csv``/``read_parquet`` reads,
+  compressed ``.gz`` too). Delimiter and header are detected; a log DuckDB reads as one column is read again as
+  whitespace-separated with ``#`` comment lines skipped (SNAP's temporal edge lists: ``SRC DST UNIXTS``).
+- ``--columns``: names for the columns of a file without a header row (``--columns src,dst,ts``); without it such a
+  file's columns are ``column0``, ``column1``, ...; ``--delimiter`` sets the separator (``space``, ``tab`` or a
+  character) when detection gets it wrong.
 - ``--time-unit``: ``s``, ``ms`` or ``us`` since the Unix epoch, or ``timestamp`` (a timestamp column, or text
   DuckDB parses as one; without a zone it is taken as UTC). Days are UTC days.
 - ``--type`` and ``--labels``: the log's interaction types mapped to Real Graph's names (``realgraph_assets/labels.py``);
@@ -38,9 +43,41 @@ class BadEvents(ValueError):
     """The event log cannot be turned into daily files as asked."""
 
 
-def _reader(events: str) -> str:
-    kind = "read_parquet" if events.endswith(".parquet") else "read_csv"
-    return f"{kind}('{events}')"
+DELIMITERS = {"space": " ", "tab": "\t"}
+
+
+def _reader(events: str, columns: list[str] | None = None, delimiter: str | None = None,
+            whitespace: bool = False) -> str:
+    if events.endswith(".parquet"):
+        return f"read_parquet('{events}')"
+    options = []
+    if columns:
+        options += ["header = false", f"names = {columns!r}"]
+    if delimiter or whitespace:
+        options.append(f"delim = {DELIMITERS.get(delimiter, delimiter or ' ')!r}")
+    if whitespace:
+        options.append("comment = '#'")
+    return f"read_csv('{events}'{''.join(', ' + o for o in options)})"
+
+
+def _open(conn, events: str, columns: list[str] | None, delimiter: str | None) -> list[str]:
+    """Define the view raw_events over the log; returns its column names. One column with a space in its name means
+    the sniffer missed a whitespace-separated log: read it again as one (the first row then decides the header)."""
+    fixed = bool(delimiter) or events.endswith(".parquet")
+    error = None
+    for whitespace in (False,) if fixed else (False, True):
+        try:
+            conn.execute(f"CREATE OR REPLACE TEMP VIEW raw_events AS "
+                         f"SELECT * FROM {_reader(events, columns, delimiter, whitespace)}")
+            have = [r[0] for r in conn.execute("SELECT column_name FROM (DESCRIBE raw_events)").fetchall()]
+        except duckdb.Error as e:
+            error = error or e
+            continue
+        if fixed or whitespace or not (len(have) == 1 and " " in have[0].strip()):
+            return have
+    if error:
+        raise BadEvents(f"{events}: cannot read the event log ({str(error).splitlines()[0]})")
+    return have
 
 
 def _time(column: str, unit: str) -> str:
@@ -58,7 +95,8 @@ def _id(column: str, hash_ids: bool) -> str:
 
 def convert(events: str, out: Path, source: str, destination: str, time: str, time_unit: str = "s",
             type_column: str | None = None, labels: dict[str, str] | None = None,
-            label: str = "num_tweet_clicks", hash_ids: bool = False) -> dict:
+            label: str = "num_tweet_clicks", hash_ids: bool = False, columns: list[str] | None = None,
+            delimiter: str | None = None) -> dict:
     """Write the daily files; returns {"events", "rows", "days", "first", "last", "empty_days"}."""
     from feedtrain.engine.duckdb import register_functions
 
@@ -72,15 +110,13 @@ def convert(events: str, out: Path, source: str, destination: str, time: str, ti
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
     register_functions(conn)
-    try:
-        conn.execute(f"CREATE TEMP VIEW raw_events AS SELECT * FROM {_reader(events)}")
-    except duckdb.Error as e:
-        raise BadEvents(f"{events}: cannot read the event log ({str(e).splitlines()[0]})") from None
-    have = [r[0] for r in conn.execute("SELECT column_name FROM (DESCRIBE raw_events)").fetchall()]
+    have = _open(conn, events, columns, delimiter)
     wanted = [c for c in (source, destination, time, type_column) if c]
     missing = [c for c in wanted if c not in have]
     if missing:
-        raise BadEvents(f"{events}: column(s) {missing} not found; the log has {have}")
+        hint = (" (no header row: name them with --columns, e.g. --columns "
+                f"{','.join(['src', 'dst', 'ts', 'type'][:len(have)])})" if have[0] == "column0" else "")
+        raise BadEvents(f"{events}: column(s) {missing} not found; the log has {have}{hint}")
     if type_column:
         conn.register("label_map", _mapping_table(mapping))
         unmapped = conn.execute(f"SELECT CAST({type_column} AS VARCHAR) AS t, count(*) FROM raw_events "
@@ -152,10 +188,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--labels", type=parse_labels, help="TYPE=name,... mapping each type to a Real Graph name")
     parser.add_argument("--label", default="num_tweet_clicks", help="the name of every event when there is no --type")
     parser.add_argument("--hash-ids", action="store_true", help="map non-integer ids to BIGINTs by FarmHash")
+    parser.add_argument("--columns", type=lambda t: [c.strip() for c in t.split(",")],
+                        help="names of the columns of a file without a header row, e.g. src,dst,ts")
+    parser.add_argument("--delimiter", help="field separator: space, tab or a character (default: detected)")
     args = parser.parse_args(argv)
     try:
         stats = convert(args.events, args.out, args.source, args.destination, args.time, args.time_unit,
-                        args.type_column, args.labels, args.label, args.hash_ids)
+                        args.type_column, args.labels, args.label, args.hash_ids, args.columns, args.delimiter)
     except BadEvents as e:
         raise SystemExit(f"error: {e}") from None
     print(f"{stats['events']:,} events -> {stats['rows']:,} pair-days over {stats['days']} days "

@@ -36,9 +36,11 @@ def write_days(context, conn, table, build):
 
 def variant_table(conn, table: str, like: str) -> None:
     """A label variant's table (``labeled_candidates_explicit``, ``train_explicit``, ...: labels.VARIANTS) has the
-    columns of the prod table of sql/schema.sql: created like it on first use, so a new variant needs no DDL."""
+    columns of the prod table of sql/schema.sql: created like it on first use, so a new variant needs no DDL, and
+    gaining the columns the prod table gained since (a new feature)."""
     if table != like:
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {like} LIMIT 0")
+        conn.add_columns(table, conn.table_columns(like))
 
 
 def warehouse_asset(table: str, partitions_def, group: str, deps: list, checked=(), **kwargs):

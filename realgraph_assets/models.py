@@ -27,7 +27,7 @@ FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_
     # point-in-time pair features of sql/candidates.sql (docs/models.md)
     "days_since_first_interaction", "decayed_days", "decayed_explicit", "decayed_favorites", "decayed_replies",
     "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks", "decayed_profile_views", "reciprocal_decayed_days",
-    "source_share", "destination_in_degree",
+    "source_share", "destination_in_degree", "long_num_days",
 ]
 # Simple scores every model must beat, scored on the same holdout rows (higher = more likely to interact tomorrow).
 BASELINES = {
@@ -44,7 +44,7 @@ MODEL_KINDS = {
 
 # Directions known in advance (docs/models.md): more, more recent, more reciprocated interaction never lowers the score.
 MONOTONE = {"num_days": 1, "decayed_days": 1, "decayed_explicit": 1, "days_since_last_interaction": -1,
-            "reciprocal_decayed_days": 1}
+            "reciprocal_decayed_days": 1, "long_num_days": 1}
 
 
 class RealGraphBoostedTreesConfig(training.BoostedTreesConfig):

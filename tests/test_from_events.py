@@ -81,3 +81,33 @@ def test_text_ids_without_hash_ids_say_how_to_fix_it(tmp_path, capsys):
     events = write_events(tmp_path / "events.csv", ids=lambda i: f"u{i}")
     with pytest.raises(SystemExit, match="need --hash-ids"):
         main([events, str(tmp_path / "logs"), "--source", "userA", "--destination", "userB", "--time", "timestamp"])
+
+
+def snap_edge_list(path, comments=True, gzip_it=False):
+    """A SNAP temporal edge list (``SRC DST UNIXTS``, space-separated, no header, '#' comment lines)."""
+    import gzip
+
+    text = ("# Directed temporal network\n# FromNodeId ToNodeId UnixTime\n" if comments else "") + \
+        "".join(f"{a} {b} {T0 + s}\n" for a, b, s, _ in EVENTS)
+    if gzip_it:
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("comments, gzip_it", [(False, False), (True, False), (False, True)])
+def test_a_headerless_whitespace_edge_list_converts_with_named_columns(tmp_path, comments, gzip_it):
+    events = snap_edge_list(tmp_path / ("edges.txt.gz" if gzip_it else "edges.txt"), comments, gzip_it)
+    stats = convert(events, tmp_path / "logs", "src", "dst", "ts", columns=["src", "dst", "ts"], label="num_replies")
+    assert (stats["events"], stats["days"], stats["empty_days"]) == (7, 4, 1)
+    got = duckdb.sql(f"SELECT ds, source_id, destination_id, labels FROM read_parquet('{tmp_path}/logs/*/*/*.parquet',"
+                     " hive_partitioning = true) ORDER BY ALL").fetchall()
+    assert got[:2] == [(DAY0, 1, 2, ["num_replies"]), (DAY0, 2, 1, ["num_replies"])]
+
+
+def test_a_headerless_log_without_column_names_says_how_to_name_them(tmp_path):
+    events = snap_edge_list(tmp_path / "edges.txt", comments=False)
+    with pytest.raises(BadEvents, match=r"the log has \['column0', 'column1', 'column2'\].*--columns src,dst,ts"):
+        convert(events, tmp_path / "logs", "src", "dst", "ts")
+    convert(events, tmp_path / "logs", "column0", "column1", "column2")  # the detected names work as they are

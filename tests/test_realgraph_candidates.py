@@ -132,8 +132,10 @@ def test_pair_features_decay_reciprocity_share_and_in_degree(realgraph):
 
 
 def test_no_feature_changes_when_events_at_or_after_T_plus_1_change(realgraph):
-    past = [(D(20), 1, 2, ["num_replies"]), (D(30), 2, 1, ["num_favorites"]), (T, 3, 2, ["num_tweet_clicks"])]
+    past = [(D(0), 1, 2, ["num_mentions"]), (D(20), 1, 2, ["num_replies"]), (D(30), 2, 1, ["num_favorites"]),
+            (T, 3, 2, ["num_tweet_clicks"])]  # D(0) is before the 31-day look-back, inside the long history
     before = build_candidates(realgraph, interactions=past)
+    assert (before[(1, 2)]["num_days"], before[(1, 2)]["long_num_days"]) == (1, 2)
     future = [(D(d), s, t, ["num_replies", "num_favorites", "num_mentions"]) for d in (32, 33)
               for s, t in [(1, 2), (2, 1), (3, 2), (5, 2), (1, 6)]]
     after = build_candidates(realgraph, interactions=past + future)  # T+1 and T+2 re-delivered with more events
@@ -148,3 +150,25 @@ def test_decayed_features_are_byte_identical_on_a_rerun(realgraph):
     first = realgraph.sql(query, [T])
     realgraph.materialize(["candidates"], T)
     assert realgraph.sql(query, [T]) == first
+
+
+def test_long_num_days_counts_the_91_days_ending_at_T_from_the_first_event_day(realgraph):
+    T2 = D(92)  # [T2-90, T2] = [D(2), D(92)]; for T = D(31) the 91 days reach back before D(0): clipped at D(0)
+    pair = [(D(d), 1, 2, ["num_replies"]) for d in (0, 1, 2, 31, 70, 92, 93)]  # D(93) is T2 + 1: never read
+    write_raw(realgraph, D(0), D(93), interactions=[*pair, (D(0), 3, 4, ["num_replies"]), (D(5), 3, 4, ["num_replies"])])
+    realgraph.materialize(["interaction_days"], D(0), D(93))
+    for day in (T, T2):
+        realgraph.materialize(["tweeting_follows"], day)
+        realgraph.materialize(["candidates"], day)
+    rows = {r["ds"]: r for r in realgraph.frame("SELECT * FROM candidates WHERE source_id = 1 AND destination_id = 2")
+            .iter_rows(named=True)}
+    assert (rows[T]["num_days"], rows[T]["long_num_days"]) == (3, 4)     # D(1), D(2), D(31) + D(0)
+    assert (rows[T2]["num_days"], rows[T2]["long_num_days"]) == (2, 4)   # D(70), D(92) + D(2), D(31); not D(0), D(1)
+    # a pair with history but nothing in [T2-30, T2] is no candidate: the long history never decides who is one
+    assert realgraph.sql("SELECT count(*) FROM candidates WHERE ds = ? AND source_id = 3", [T2])[0][0] == 0
+    # every day of the long history is required: a missing one blocks the day and is named
+    realgraph.execute("DELETE FROM interaction_days WHERE ds = ?", [D(2)])
+    result = realgraph.materialize(["candidates"], T2, raise_on_error=False)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.check_name for e in failed] == ["upstream_days_present"] and D(2).isoformat() in failed[0].description

@@ -68,3 +68,13 @@ def test_adding_a_label_variant_is_one_entry(realgraph):
     assert evaluations["oracle"] > 0.6 and evaluations["boosted_trees"] > 0.55
     assert h.sql("SELECT model FROM champion_decisions WHERE variant = 'prod_favorite' ORDER BY model") == [
         ("boosted_trees",), ("light_ranker",)]
+
+
+def test_a_variant_table_made_before_a_new_feature_gains_its_column(realgraph):
+    from realgraph_assets.location import variant_table
+
+    with realgraph.warehouse.connect() as conn:  # a warehouse whose explicit table predates long_num_days
+        conn.execute("CREATE TABLE labeled_candidates_explicit AS SELECT * EXCLUDE (long_num_days) FROM labeled_candidates")
+        assert "long_num_days" not in dict(conn.table_columns("labeled_candidates_explicit"))
+        variant_table(conn, "labeled_candidates_explicit", "labeled_candidates")
+        assert dict(conn.table_columns("labeled_candidates_explicit")) == dict(conn.table_columns("labeled_candidates"))

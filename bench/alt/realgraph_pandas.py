@@ -2,6 +2,7 @@
 inputs exported as Parquet by the bench's setup."""
 
 import datetime as dt
+import math
 import time
 from pathlib import Path
 
@@ -19,6 +20,8 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     read = lambda t: pd.read_parquet(src / f"{t}.parquet")  # noqa: E731
     t, t1 = pd.Timestamp(day), pd.Timestamp(day + dt.timedelta(days=1))
     keys = ["source_id", "destination_id"]
+    fingerprint = lambda frame: hashing.fingerprint64(hashing.pair_key(  # noqa: E731
+        pa.array(frame.source_id.to_numpy()), pa.array(frame.destination_id.to_numpy())))
     steps, tables, clock = {}, {}, [time.time()]
 
     def done(name, frame):
@@ -41,9 +44,10 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     f = read("valid_user_follows")
     f = f[keys].join(counts, on="destination_id")
     f["num_tweets"] = f["num_tweets"].fillna(0).astype("int64")
-    f = f.sort_values(["source_id", "num_tweets", "destination_id"], ascending=[True, False, True])
+    f["fp"] = fingerprint(f)  # ties broken by the pair's fingerprint, then destination_id, as the assets do
+    f = f.sort_values(["source_id", "num_tweets", "fp", "destination_id"], ascending=[True, False, True, True])
     f["rn"] = f.groupby("source_id").cumcount() + 1
-    done("tweeting_follows", f[f.rn <= 2000].reset_index(drop=True))
+    done("tweeting_follows", f[f.rn <= 2000].drop(columns="fp").reset_index(drop=True))
 
     w = read("interaction_days")
     mask = w["label_mask"].to_numpy()
@@ -61,14 +65,17 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     neg["ds"] = pd.to_datetime(neg["ds"])
     p = p.merge(neg.loc[neg.ds == t, keys].drop_duplicates().assign(_neg=True), on=keys, how="left")
     p = p[p._neg.isna()]
-    # RANK() over (num_days DESC, num_tweets DESC): one composite key (num_days <= 31, num_tweets < 2**32)
-    p["rn"] = (p.num_days * (1 << 32) + p.num_tweets).groupby(p.source_id).rank(method="min", ascending=False).astype("int64")
+    p["fp"] = fingerprint(p)
+    p = p.sort_values(["source_id", "num_days", "num_tweets", "fp", "destination_id"],
+                      ascending=[True, False, False, True, True])
+    p["rn"] = p.groupby("source_id", sort=False).cumcount() + 1
     cand = p[p.rn <= 2000][["rn", "source_id", "destination_id", "num_days", "num_tweets", "days_since_last_interaction",
                             "label_types", "num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views"]]
     done("candidates", cand.reset_index(drop=True))
 
     b = hashing.pair_bucket(pa.array(cand.source_id.to_numpy()), pa.array(cand.destination_id.to_numpy()))
-    done("candidates_sampled", cand[b < 10].reset_index(drop=True))
+    buckets = min(100, max(10, math.ceil(100 * 20000 / len(cand))))  # more buckets when 10 leave under 20,000 rows
+    done("candidates_sampled", cand[b < buckets].reset_index(drop=True))
 
     next_neg = neg.loc[neg.ds == t1, keys].drop_duplicates().assign(_neg=True)
     for suffix, positive_mask in ((v.suffix, v.positive_mask) for v in VARIANTS.values()):
@@ -80,17 +87,18 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
                      "num_tweet_clicks", "num_profile_views", "days_since_last_interaction", "label_types"]]
         done(f"labeled_candidates{suffix}", labeled.reset_index(drop=True))
 
-        past = read(f"labeled_candidates{suffix}").rename(columns={"ds": "label_ds"})
+        past = read(f"labeled_candidates{suffix}").rename(columns={"ds": "label_ds"})[list(labeled) + ["label_ds"]]
         past["label_ds"] = pd.to_datetime(past["label_ds"])
         win = pd.concat([past, labeled.assign(label_ds=t)], ignore_index=True)
-        rate = win["label"].mean()
+        y = win["label"].to_numpy()
+        positives, negatives = int(y.sum()), int(len(y) - y.sum())  # every positive; negatives for a 5 % share,
+        neg_rate = min(1.0, max(positives * 0.95 / 0.05 / negatives, (20000 - positives) / negatives))  # >= 20k rows
         days = ((win["label_ds"] - pd.Timestamp("1970-01-01")).dt.days).to_numpy()
         draw = hashing.uniform(pa.array(win.source_id.to_numpy()), pa.array(win.destination_id.to_numpy()),
                                pa.array(days), pa.array(np.zeros(len(win), np.int64)))
-        y = win["label"].to_numpy()
-        kept = np.where(y == 1, draw < 1 - rate, draw < rate)
+        kept = (y == 1) | (draw < neg_rate)
         train = win[kept].copy()
-        train["weight"] = train["label"] / (1 - rate) + (1 - train["label"]) / rate
+        train["weight"] = train["label"] / 1.0 + (1 - train["label"]) / neg_rate
         train["if_eval"] = hashing.user_bucket(pa.array(train.source_id.to_numpy()), 10) == 0
         train["label_ds"] = train["label_ds"].dt.date
         done(f"train{suffix}", train.reset_index(drop=True))

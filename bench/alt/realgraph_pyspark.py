@@ -56,11 +56,12 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     step("tweeting_follows", f"""
         SELECT * FROM (
             SELECT f.source_id, f.destination_id, coalesce(c.num_tweets, 0) AS num_tweets,
-                   row_number() OVER (PARTITION BY f.source_id ORDER BY coalesce(c.num_tweets, 0) DESC, f.destination_id) AS rn
-            FROM in_valid_user_follows f
+                   row_number() OVER (PARTITION BY f.source_id ORDER BY coalesce(c.num_tweets, 0) DESC, f.fp,
+                                      f.destination_id) AS rn
+            FROM (SELECT *, farm_fingerprint(concat(source_id, '_', destination_id)) AS fp
+                  FROM in_valid_user_follows WHERE ds = {t}) f
             LEFT JOIN (SELECT user_id, count(*) AS num_tweets FROM in_public_tweets GROUP BY user_id) c
-              ON c.user_id = f.destination_id
-            WHERE f.ds = {t}) WHERE rn <= 2000""")
+              ON c.user_id = f.destination_id) WHERE rn <= 2000""")
     bit = lambda n: BIT[f"num_{n}"]  # noqa: E731
     step("candidates", f"""
         WITH w AS (
@@ -84,11 +85,16 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
             SELECT p.* FROM p LEFT ANTI JOIN (SELECT source_id, destination_id
                 FROM in_interaction_graph_agg_negative_edge_snapshot WHERE ds = {t}) n
             ON n.source_id = p.source_id AND n.destination_id = p.destination_id)
-        SELECT * FROM (SELECT rank() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC) AS rn, *
-                       FROM allowed) WHERE rn <= 2000""")
+        SELECT rn, source_id, destination_id, num_days, num_tweets, days_since_last_interaction, label_types,
+               num_follows, num_favorites, num_tweet_clicks, num_profile_views FROM (
+            SELECT row_number() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC, fp,
+                                      destination_id) AS rn, *
+            FROM (SELECT *, farm_fingerprint(concat(source_id, '_', destination_id)) AS fp FROM allowed))
+        WHERE rn <= 2000""")
     step("candidates_sampled", """
         SELECT * FROM candidates
-        WHERE abs(CAST(farm_fingerprint(concat(source_id, '_', destination_id)) AS DECIMAL(20, 0))) % 100 < 10""")
+        WHERE abs(CAST(farm_fingerprint(concat(source_id, '_', destination_id)) AS DECIMAL(20, 0))) % 100
+              < (SELECT least(100, greatest(10, ceil(100 * 20000 / count(*)))) FROM candidates)""")
     for suffix, mask in ((v.suffix, v.positive_mask) for v in VARIANTS.values()):
         step(f"labeled_candidates{suffix}", f"""
             SELECT s.source_id, s.destination_id, CAST(coalesce(i.label_mask, 0) & {mask} <> 0 AS INT) AS label,
@@ -104,11 +110,13 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
                        num_tweet_clicks, num_profile_views, days_since_last_interaction, label_types, ds AS label_ds
                 FROM in_labeled_candidates{suffix}
                 UNION ALL SELECT *, {t} AS label_ds FROM labeled_candidates{suffix}),
-            r AS (SELECT avg(label) AS p FROM w)
-            SELECT w.*, label / (1 - p) + (1 - label) / p AS weight,
+            r AS (  -- every positive; negatives for a 5 % positive share, but at least 20,000 rows
+                SELECT least(1.0D, greatest(sum(label) * 0.95D / 0.05D / sum(1 - label),
+                                            (20000 - sum(label)) / CAST(sum(1 - label) AS DOUBLE))) AS neg_rate FROM w)
+            SELECT w.*, label / 1.0D + (1 - label) / neg_rate AS weight,
                    abs(CAST(farm_fingerprint(CAST(source_id AS STRING)) AS DECIMAL(20, 0))) % 10 = 0 AS if_eval
             FROM w CROSS JOIN r
             WHERE fingerprint_uniform(concat_ws('_', source_id, destination_id, datediff(label_ds, DATE '1970-01-01'), 0))
-                  < CASE WHEN label = 1 THEN 1 - p ELSE p END""")
+                  < CASE WHEN label = 1 THEN 1.0D ELSE neg_rate END""")
     spark.stop()
     return {"imported": imported, "steps": steps}

@@ -11,6 +11,9 @@
 -- interactions toward A (reciprocity), A's share of its interactions going to B, and B's in-degree. Everything comes
 -- from ONE scan of interaction_days over [T-30, T]: no row at or after T+1 is read. Decayed sums add DECIMAL weights
 -- (exact, so the result does not depend on the order in which parallel threads add them) and are cast to DOUBLE last.
+-- long_num_days counts the pair's interaction days over the longer history [T - $history_days + 1, T] (a second,
+-- narrow scan; the asset reads the days from the first event day on): a tie's rate estimated from 91 days instead
+-- of 31, in the spirit of the production aggregate's all-time history. It never decides who is a candidate.
 WITH days AS (
     SELECT source_id, destination_id, label_mask, date_diff('day', ds, $ds::DATE) AS age,
            pow($decay, date_diff('day', ds, $ds::DATE))::DECIMAL(18, 12) AS w
@@ -37,14 +40,30 @@ window_interactions AS (
     FROM days
     GROUP BY source_id, destination_id
 ),
+-- Per-source totals and per-destination in-degrees as GROUP BYs joined back, not as window functions: a window
+-- carries every column of its rows through a sort, a hash aggregate only the key (measured: bench/RESULTS.md §4).
+source_totals AS (
+    SELECT source_id, sum(decayed_days) AS total_decayed_days FROM window_interactions GROUP BY source_id
+),
+destination_degrees AS (
+    SELECT destination_id, count(*) AS destination_in_degree FROM window_interactions GROUP BY destination_id
+),
 pair_context AS (  -- reciprocity, A's share and B's in-degree, from the same aggregate
     SELECT i.*,
            coalesce(r.decayed_days, 0) AS reciprocal_decayed_days,
            -- divided as DOUBLE, spelled out: DuckDB divides DECIMALs as DOUBLE, Spark as a DECIMAL of reduced scale
-           i.decayed_days::DOUBLE / (sum(i.decayed_days) OVER (PARTITION BY i.source_id))::DOUBLE AS source_share,
-           count(*) OVER (PARTITION BY i.destination_id) AS destination_in_degree
+           i.decayed_days::DOUBLE / t.total_decayed_days::DOUBLE AS source_share,
+           g.destination_in_degree
     FROM window_interactions i
+    JOIN source_totals t ON t.source_id = i.source_id
+    JOIN destination_degrees g ON g.destination_id = i.destination_id
     LEFT JOIN window_interactions r ON r.source_id = i.destination_id AND r.destination_id = i.source_id
+),
+history AS (
+    SELECT source_id, destination_id, count(*) AS long_num_days
+    FROM interaction_days
+    WHERE ds BETWEEN $ds::DATE - ($history_days - 1) AND $ds::DATE
+    GROUP BY source_id, destination_id
 ),
 follows AS (
     SELECT source_id, destination_id, num_tweets FROM tweeting_follows WHERE ds = $ds
@@ -76,7 +95,9 @@ pairs AS (
     FULL OUTER JOIN follows f ON f.source_id = i.source_id AND f.destination_id = i.destination_id
 ),
 allowed AS (
-    SELECT * FROM pairs p
+    SELECT p.*, coalesce(h.long_num_days, 0) AS long_num_days
+    FROM pairs p
+    LEFT JOIN history h ON h.source_id = p.source_id AND h.destination_id = p.destination_id
     ANTI JOIN (SELECT source_id, destination_id FROM interaction_graph_agg_negative_edge_snapshot WHERE ds = $ds) n
         ON n.source_id = p.source_id AND n.destination_id = p.destination_id
 )

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS candidates (
     reciprocal_decayed_days DOUBLE NOT NULL,  -- B's decayed interaction days toward A
     source_share DOUBLE NOT NULL,             -- A's decayed interaction days with B / with everyone
     destination_in_degree BIGINT NOT NULL,    -- distinct sources that interacted with B in the look-back
+    long_num_days BIGINT NOT NULL,            -- days with an A->B interaction in [T-90, T] (windows.HISTORY_DAYS)
     ds DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates_sampled AS SELECT * FROM candidates LIMIT 0;
 -- Labeled candidates: the candidate columns (no rn) and the label (spelled out: CREATE TABLE ... AS SELECT * EXCLUDE
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS labeled_candidates (
     decayed_replies DOUBLE NOT NULL, decayed_retweets DOUBLE NOT NULL, decayed_mentions DOUBLE NOT NULL,
     decayed_tweet_clicks DOUBLE NOT NULL, decayed_profile_views DOUBLE NOT NULL,
     reciprocal_decayed_days DOUBLE NOT NULL, source_share DOUBLE NOT NULL, destination_in_degree BIGINT NOT NULL,
+    long_num_days BIGINT NOT NULL,
     ds DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS train (
     source_id BIGINT NOT NULL, destination_id BIGINT NOT NULL, label INTEGER NOT NULL,
@@ -71,6 +73,7 @@ CREATE TABLE IF NOT EXISTS train (
     decayed_replies DOUBLE NOT NULL, decayed_retweets DOUBLE NOT NULL, decayed_mentions DOUBLE NOT NULL,
     decayed_tweet_clicks DOUBLE NOT NULL, decayed_profile_views DOUBLE NOT NULL,
     reciprocal_decayed_days DOUBLE NOT NULL, source_share DOUBLE NOT NULL, destination_in_degree BIGINT NOT NULL,
+    long_num_days BIGINT NOT NULL,
     label_ds DATE NOT NULL,             -- the labeled day the row comes from
     weight DOUBLE NOT NULL,             -- inverse keep probability of the row's class (feedtrain/downsampling.py)
     if_eval BOOLEAN NOT NULL,           -- docs/realgraph.md §1.9 user-hash eval split
