@@ -11,7 +11,8 @@ seconds of each; then asserts that every table of every day is equal on both eng
 the ledger's tables and the evaluation / champion tables; floats within a relative 1e-9; the columns holding
 per-engine ledger versions skipped) and prints what it compared. ``--from-run N`` resumes a home at the N-th run
 (0-based, of the selected locations). Too slow for CI on 2 cores (local Spark runs every statement as a job): CI's
-``tests/test_engine_spark.py`` compares the early layers only.
+``tests/test_engine_spark.py`` builds one day of every layer on Spark (``recording.SPARK_RUNS``) and loads the rest of
+the windows from the DuckDB world.
 """
 
 from __future__ import annotations

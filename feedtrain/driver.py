@@ -32,13 +32,22 @@ def materialize_days(defs: dg.Definitions, schema: str, names: Sequence[str], fi
                      log_level: str = "DEBUG") -> dg.ExecuteInProcessResult:
     """One run of the named assets over the days [first, last] (``last`` defaults to ``first``).
 
-    ``config`` maps a table name to its asset config; ``resources`` default to the definitions' own; without an
+    ``config`` maps a table name to its asset config (for a multi-asset, any of its tables configures its op); ``resources`` default to the definitions' own; without an
     ``instance`` the run goes to an ephemeral one; ``log_level`` is the console's (the run's events are stored anyway)."""
     last = last or first
     return dg.materialize(
         defs.assets, selection=select(schema, names), instance=instance,
         resources=defs.resources if resources is None else resources,
         tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()},
-        run_config={"ops": {f"{schema}__{table}": {"config": c} for table, c in (config or {}).items()},
+        run_config={"ops": {op_name(defs, schema, table): {"config": c} for table, c in (config or {}).items()},
                     "loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=raise_on_error)
+
+
+def op_name(defs: dg.Definitions, schema: str, table: str) -> str:
+    """The op that computes the asset ``schema/table`` (``realgraph__candidates``; a multi-asset's own name)."""
+    asset_key = dg.AssetKey([schema, table])
+    for assets_def in defs.assets:
+        if isinstance(assets_def, dg.AssetsDefinition) and asset_key in assets_def.keys:
+            return assets_def.node_def.name
+    return f"{schema}__{table}"

@@ -48,6 +48,12 @@ def engine_settings() -> dict:
     return {field: dg.EnvVar(var) for field, var in names.items() if os.environ.get(var)}
 
 
+def engine_kind() -> str:
+    """The configured engine (``$FEEDTRAIN_ENGINE``, the default of ``Warehouse.engine``; else ``duckdb``), shown as
+    the warehouse assets' kind tag in the UI. Read when the definitions load (a kind is part of the definition)."""
+    return os.environ.get("FEEDTRAIN_ENGINE") or "duckdb"
+
+
 class Warehouse(dg.ConfigurableResource):
     """A location's warehouse: opens a connection on the configured engine, creates the location's schema and tables
     if needed and makes that schema the default. DuckDB: one file per location (retrying while another process holds

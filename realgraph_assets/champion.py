@@ -18,7 +18,7 @@ from pydantic import Field
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
 from feedtrain.modelstore import ModelStore
-from feedtrain.warehouse import Warehouse, markdown_table
+from feedtrain.warehouse import Warehouse, engine_kind, markdown_table
 
 from .labels import VARIANTS
 from .location import POOL, key
@@ -82,7 +82,7 @@ def champion_asset(variant: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=name("champion"), key_prefix=[SCHEMA], owners=OWNERS, group_name="realgraph_models",
         automation_condition=AFTER_ANY_MODEL,
-        deps=[key(name(kind)) for kind in MODEL_KINDS], pool=POOL, kinds={"duckdb"},
+        deps=[key(name(kind)) for kind in MODEL_KINDS], pool=POOL, kinds={engine_kind()},
         description=f"The serving {variant} model of each kind: every day's model is compared with the current "
                     "champion on the challenger's next-day holdout and promoted iff its AUC is no worse than the "
                     "champion's by more than the configured margin and it beats every baseline.")

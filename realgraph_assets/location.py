@@ -6,6 +6,7 @@ import pyarrow as pa
 
 from feedtrain import checks, daily, quality
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
+from feedtrain.warehouse import engine_kind
 
 from .labels import ALL_LABELS, BIT, VARIANTS
 from .resources import SCHEMA, SQL_DIR
@@ -45,7 +46,7 @@ def variant_table(conn, table: str, like: str) -> None:
 def warehouse_asset(table: str, partitions_def, group: str, deps: list, checked=(), **kwargs):
     """A daily DuckDB table of this location: the settings every such asset shares, in one place."""
     return dg.asset(key=key(table), deps=deps, partitions_def=partitions_def, group_name=f"realgraph_{group}",
-                    kinds={"duckdb"}, owners=OWNERS, automation_condition=WHEN_INPUTS_READY, backfill_policy=POLICY,
+                    kinds={engine_kind()}, owners=OWNERS, automation_condition=WHEN_INPUTS_READY, backfill_policy=POLICY,
                     pool=POOL, metadata={"partition_expr": "ds"}, check_specs=[*checks.specs(key(table), *checked), *quality.specs(key(table))],
                     **kwargs)
 

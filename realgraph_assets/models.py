@@ -202,7 +202,10 @@ def planted_for(conn, holdout: pl.DataFrame, variant: str) -> np.ndarray | None:
             f"SELECT count({column}) FROM planted_interaction_probability WHERE ds = ?", [label_day]):
         return None
     conn.register("holdout_pairs", holdout.select("source_id", "destination_id").with_row_index("i").to_arrow())
+    # The column is FLOAT: DuckDB keeps coalesce(FLOAT, 0.0) a FLOAT, Spark widens it to DOUBLE, and scikit-learn's
+    # log_loss clips at the input dtype's epsilon, so the oracle's log loss differed (0.1966 vs 0.1973): DOUBLE on both.
     return conn.arrow(
-        f"SELECT coalesce(p.{column}, 0.0) AS p FROM holdout_pairs h LEFT JOIN planted_interaction_probability p "
+        f"SELECT CAST(coalesce(p.{column}, 0.0) AS DOUBLE) AS p FROM holdout_pairs h "
+        "LEFT JOIN planted_interaction_probability p "
         "ON p.ds = ? AND p.source_id = h.source_id AND p.destination_id = h.destination_id ORDER BY h.i",
         [label_day]).column("p").to_numpy()

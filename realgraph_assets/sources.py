@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from feedtrain import logsource
 from feedtrain.automation import LANDS_DAILY, OWNERS
-from feedtrain.warehouse import Warehouse
+from feedtrain.warehouse import Warehouse, engine_kind
 
 from .contract import CONTRACT
 from .labels import VARIANTS
@@ -47,7 +47,7 @@ def simulated_day(conn, world: World, day: dt.date) -> dict[str, pa.Table]:
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key(t.name), description=t.description, group_name="realgraph_sources", kinds={"duckdb"},
+    specs=[dg.AssetSpec(key(t.name), description=t.description, group_name="realgraph_sources", kinds={engine_kind()},
                         owners=OWNERS, automation_condition=LANDS_DAILY, metadata={"partition_expr": "ds"})
            for t in CONTRACT.tables],
     partitions_def=events_partitions, backfill_policy=POLICY, pool=POOL,

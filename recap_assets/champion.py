@@ -20,7 +20,7 @@ from pydantic import Field
 from feedtrain import training
 from feedtrain.automation import AFTER_ANY_MODEL, OWNERS
 from feedtrain.modelstore import ModelStore
-from feedtrain.warehouse import Warehouse, markdown_table
+from feedtrain.warehouse import Warehouse, engine_kind, markdown_table
 
 from . import metrics
 from .common import POOL, key
@@ -84,7 +84,7 @@ def decide(conn, store: ModelStore, day, champion_day, max_auc_drop: float, must
 
 
 @dg.asset(key=key("champion"), owners=OWNERS, group_name="recap_champion", deps=[key("model_evaluations")], pool=POOL,
-          automation_condition=AFTER_ANY_MODEL, kinds={"duckdb"},
+          automation_condition=AFTER_ANY_MODEL, kinds={engine_kind()},
           description="The serving heavy ranker: each model day's ten boosted-tree heads against the current champion's, "
                       "both scored on the challenger's validation days; promoted iff the mean per-head AUC is no worse "
                       "by more than the configured margin.")

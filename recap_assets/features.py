@@ -21,7 +21,7 @@ from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.checks import CheckDef
 from feedtrain.daily import span
 from feedtrain.partitions import window
-from feedtrain.warehouse import Warehouse, preview, stage
+from feedtrain.warehouse import Warehouse, engine_kind, preview, stage
 
 from .common import EVERY_IMPRESSION, IMPRESSION_CONTRACT, POLICY, POOL, RAW_DAYS, dep, ensure_table, \
     every_impression, key, sql
@@ -119,7 +119,7 @@ def stage_features(conn, day: dt.date, query: str | None = None) -> int:
                 dep("tweets", -RECAP_CANDIDATE_AGE_DAYS), dep("users"),
                 # every follow made before T: a window reaching back past the first day, clamped to it by Dagster
                 dg.AssetDep(key("follows"), partition_mapping=window(-100_000, 0))],
-          partitions_def=recap_feature_partitions, group_name="recap_features", kinds={"duckdb"},
+          partitions_def=recap_feature_partitions, group_name="recap_features", kinds={engine_kind()},
           backfill_policy=POLICY, pool=POOL, metadata={"partition_expr": "ds"},
           check_specs=[*checks.specs(key("impression_features"), RAW_DAYS, EVERY_IMPRESSION, POINT_IN_TIME),
                        *quality.specs(key("impression_features"))])

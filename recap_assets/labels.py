@@ -10,7 +10,7 @@ from feedtrain import checks, daily, quality
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.checks import CheckDef
 from feedtrain.daily import span
-from feedtrain.warehouse import Warehouse, markdown_table, preview, stage
+from feedtrain.warehouse import Warehouse, engine_kind, markdown_table, preview, stage
 
 from .common import EVERY_IMPRESSION, IMPRESSION_CONTRACT, POLICY, POOL, RAW_DAYS, dep, ensure_table, \
     every_impression, key, sql
@@ -70,7 +70,7 @@ def positive_rates(conn, relation: str) -> tuple[dg.AssetCheckResult, pl.DataFra
 @dg.asset(key=key("impressions_labeled"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
           deps=[dep("impressions"), dep("engagements", 0, RECAP_LABEL_DELAY_DAYS),
                 dep("tweets", -RECAP_CANDIDATE_AGE_DAYS)],
-          partitions_def=recap_label_partitions, group_name="recap_labels", kinds={"duckdb"}, backfill_policy=POLICY,
+          partitions_def=recap_label_partitions, group_name="recap_labels", kinds={engine_kind()}, backfill_policy=POLICY,
           pool=POOL, metadata={"partition_expr": "ds"},
           check_specs=checks.specs(key("impressions_labeled"), RAW_DAYS, EVERY_IMPRESSION, LABEL_CONSISTENCY,
                                    POSITIVE_RATES) + quality.specs(key("impressions_labeled")))

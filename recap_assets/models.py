@@ -18,7 +18,7 @@ from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.daily import span
 from feedtrain.modelstore import ModelStore, inputs_json, provenance
 from feedtrain.partitions import partition_days
-from feedtrain.warehouse import Warehouse, markdown_table
+from feedtrain.warehouse import Warehouse, engine_kind, markdown_table
 
 from . import light_ranker, metrics
 from .common import POLICY, POOL, dep, key
@@ -86,11 +86,11 @@ _VALID_DEPS = [dep("impression_features", -(RECAP_VALID_DAYS - 1)), dep("impress
                         description=f"{what} for the {h} head, trained on the {RECAP_TRAIN_DAYS} days before the "
                                     f"{RECAP_VALID_DAYS} validation days ending at T; calibrated with docs/recap.md §3.5.")
            for h in HEADS for kind, what in MODEL_KINDS.items()]
-    + [dg.AssetSpec(key("model_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
+    + [dg.AssetSpec(key("model_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={engine_kind()},
                     deps=[model_key(k, h) for h in HEADS for k in MODEL_KINDS], metadata={"partition_expr": "ds"},
                     description="Per head and model (LightGBM, light ranker, popularity heuristic, oracle): AUC and RCE "
                                 "on every impression of the validation days."),
-       dg.AssetSpec(key("ranking_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
+       dg.AssetSpec(key("ranking_evaluations"), group_name="recap_models", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={engine_kind()},
                     deps=[model_key(k, h) for h in HEADS for k in MODEL_KINDS], metadata={"partition_expr": "ds"},
                     description="NDCG@10 per (viewer, day) of the weighted heavy-ranker score (docs/recap.md §3.2, v1 and v2) "
                                 "against the planted utility, for each model, the heuristic, the oracle and random.")],

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from feedtrain import logsource
 from feedtrain.automation import LANDS_DAILY, OWNERS
-from feedtrain.warehouse import Warehouse
+from feedtrain.warehouse import Warehouse, engine_kind
 
 from .common import POLICY, POOL, key
 from .contract import CONTRACT
@@ -30,7 +30,7 @@ def simulated_day(world: World, day: dt.date) -> dict[str, pa.Table]:
 # raw_logs builds one asset per raw table: recap/users, recap/follows, recap/tweets, recap/impressions,
 # recap/engagements, recap/planted_engagement_probability.
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key(t), description=d, group_name="recap_sources", kinds={"duckdb"}, owners=OWNERS,
+    specs=[dg.AssetSpec(key(t), description=d, group_name="recap_sources", kinds={engine_kind()}, owners=OWNERS,
                         automation_condition=LANDS_DAILY,
                         metadata={"partition_expr": "ds"}) for t, d in RAW_TABLES.items()],
     partitions_def=recap_events_partitions, backfill_policy=POLICY, pool=POOL,

@@ -10,7 +10,7 @@ from feedtrain import checks, downsampling, hashing, quality
 from feedtrain.daily import record_day, run_data_version
 from feedtrain.automation import OWNERS, WHEN_INPUTS_READY
 from feedtrain.partitions import partition_days
-from feedtrain.warehouse import Warehouse, stage
+from feedtrain.warehouse import Warehouse, engine_kind, stage
 
 from .common import IMPRESSION_CONTRACT, POLICY, POOL, commit, dep, ensure_table, for_asset, key
 from .features import FEATURES
@@ -52,7 +52,7 @@ def downsample(frame: pl.DataFrame, head: str, seed: int, neg_rate_scale: float)
 # training_datasets builds recap/train_<head> for every head of heads.HEADS (train_favorited, train_retweeted, ...),
 # all heads of a day committed together.
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key(train_table(h)), group_name="recap_training", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={"duckdb"},
+    specs=[dg.AssetSpec(key(train_table(h)), group_name="recap_training", owners=OWNERS, automation_condition=WHEN_INPUTS_READY, kinds={engine_kind()},
                         deps=[dep("impressions_labeled"), dep("impression_features")], metadata={"partition_expr": "ds"},
                         description=f"Training set of the {h} head ({HEADS[h].label}) for day T: every impression of T "
                                     "with its features and that head's label, negatives downsampled at the docs/recap.md §3.5 "

@@ -1,11 +1,24 @@
-"""The same assets on DuckDB and on local Spark (one JVM for the module): equal tables, equal hashes, day replacement
-and the gate on Spark, and every statement the assets issued compiled for Spark and BigQuery.
+"""The same assets on DuckDB and on local Spark (one JVM for the module): every layer of both locations equal, equal
+hashes, day replacement and the gate on Spark, every statement the assets issued compiled for Spark and BigQuery,
+and a local Spark Connect server serving two runs in one process.
 
-What the tiny world covers on both engines (every table these runs write, every day): Real Graph's raw logs, its
-interaction_days and tweeting_follows; Recap's raw logs and impressions_labeled. Floats are compared within 1e-9
-(relative); everything else exactly, as sorted rows."""
+The world (``feedtrain.engine.recording``): DuckDB builds ``RUNS``, both tiny locations through every layer (Real
+Graph's raw logs, interaction_days, tweeting_follows, candidates, candidates_sampled, labeled_candidates[_explicit],
+train[_explicit], the four models of the first model day and the champions; Recap's raw logs, impression_features,
+impressions_labeled, the ten training sets, the twenty models of the first model day, the evaluations and the
+champion). Spark builds ``SPARK_RUNS`` through the same assets: one day of every one of those layers, each reading
+the Spark-built day of the layer before it; the other days their windows read (31 event days, 7 labeled days, 50 days
+of logs, 21 training days) are loaded from the DuckDB world with ``Engine.load_days``, because local Spark pays a job
+per statement. Every table Spark built is compared on every day it built (``recording.compare_worlds``), and the
+evaluation and champion tables whole: floats within a relative 1e-9 (the evaluation and champion tables' metrics within
+1e-3: ``recording.EVALUATION_RTOL`` says why), everything else exactly, as sorted rows; the models are trained with
+``recording.MODEL_CONFIG`` (20 boosting rounds) on both engines."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
@@ -23,24 +36,38 @@ D = lambda offset: EVENTS_START + dt.timedelta(days=offset)  # noqa: E731
 
 @pytest.fixture(scope="module")
 def worlds(tmp_path_factory):
-    """The same tiny world built on DuckDB (recording every statement) and on Spark, in separate homes."""
+    """The tiny world built on DuckDB (recording every statement), and its one day per layer built on Spark."""
     instance = dg.DagsterInstance.ephemeral()
     with pytest.MonkeyPatch.context() as mp:
         duck_home = tmp_path_factory.mktemp("duckdb_world")
         mp.setenv("FEEDTRAIN_HOME", str(duck_home))
         with recording.record() as statements:
-            duck = recording.build_tiny_world(duck_home, "duckdb", instance)
+            duck = recording.build_world(duck_home, "duckdb", recording.RUNS, instance)
         spark_home = tmp_path_factory.mktemp("spark_world")
         mp.setenv("FEEDTRAIN_HOME", str(spark_home))
-        spark = recording.build_tiny_world(spark_home, "spark", instance)
+        spark = recording.build_world(spark_home, "spark", recording.SPARK_RUNS, instance, loaded=duck)
     return duck, spark, statements
 
 
-def test_both_engines_build_equal_tables_every_day(worlds):
+LAYERS = {  # every table of every layer, per location
+    "realgraph": {"interaction_graph_labels_daily", "interaction_graph_agg_negative_edge_snapshot", "valid_user_follows",
+                  "public_tweets", "planted_interaction_probability", "interaction_days", "tweeting_follows",
+                  "candidates", "candidates_sampled", "labeled_candidates", "labeled_candidates_explicit", "train",
+                  "train_explicit", "model_evaluations", "champion_decisions"},
+    "recap": {"users", "follows", "tweets", "impressions", "engagements", "planted_engagement_probability",
+              "impression_features", "impressions_labeled", "train_favorited", "train_negative_feedback_v2",
+              "model_evaluations", "ranking_evaluations", "champion_decisions"},
+}
+
+
+def test_every_layer_of_both_locations_is_equal_on_duckdb_and_spark(worlds):
     duck, spark, _ = worlds
-    compared = recording.compare_worlds(duck, spark)
-    assert {t for _, t, _, _ in compared} >= {"interaction_graph_labels_daily", "interaction_days", "tweeting_follows",
-                                              "impressions", "engagements", "impressions_labeled"}
+    built = {schema: recording.built_days(recording.SPARK_RUNS, schema) for schema in duck}
+    compared = recording.compare_worlds(duck, spark, only=built)
+    for schema, tables in LAYERS.items():
+        assert tables <= {t for s, t, _, _ in compared if s == schema}, schema
+    evaluations = {(s, t): rows for s, t, _, rows in compared if t == "model_evaluations"}
+    assert evaluations[("realgraph", "model_evaluations")] >= 4 and evaluations[("recap", "model_evaluations")] >= 20
 
 
 def test_hash_functions_are_equal_on_duckdb_and_spark(worlds):
@@ -84,14 +111,14 @@ def test_a_failing_check_on_spark_keeps_the_old_day(worlds):
     from realgraph_assets.definitions import defs
 
     with store.connect() as conn:
-        old = conn.content_hash("(SELECT * FROM tweeting_follows WHERE ds = DATE '%s')" % D(3).isoformat())
-    # tweeting_follows of D(4) needs public_tweets of D(1)..D(4); D(4) was never built: the gate fails, nothing written
-    result = materialize_days(defs, "realgraph", ["tweeting_follows"], D(4),
+        old = conn.content_hash("(SELECT * FROM tweeting_follows WHERE ds = DATE '%s')" % D(37).isoformat())
+    # tweeting_follows of D(40) needs public_tweets of D(37)..D(40); D(39) on were never built: the gate fails
+    result = materialize_days(defs, "realgraph", ["tweeting_follows"], D(40),
                               resources={**defs.resources, "warehouse": store}, raise_on_error=False)
     assert not result.success
     with store.connect() as conn:
-        assert conn.present_days("tweeting_follows", [D(3), D(4)]) == {D(3)}
-        assert conn.content_hash("(SELECT * FROM tweeting_follows WHERE ds = DATE '%s')" % D(3).isoformat()) == old
+        assert conn.present_days("tweeting_follows", [D(37), D(40)]) == {D(37)}
+        assert conn.content_hash("(SELECT * FROM tweeting_follows WHERE ds = DATE '%s')" % D(37).isoformat()) == old
 
 
 def test_a_crash_between_data_and_ledger_leaves_the_day_absent(worlds, monkeypatch):
@@ -117,7 +144,35 @@ def test_a_crash_between_data_and_ledger_leaves_the_day_absent(worlds, monkeypat
 def test_every_statement_the_assets_issued_compiles_for_spark_and_bigquery(worlds):
     _, _, statements = worlds
     assert len(statements) > 50
-    distinct = {(text, repr(params)): params for _, text, params in statements}
-    for (text, _), params in distinct.items():
+    distinct = {text: params for _, text, params in statements}  # each statement once, with one call's parameters
+    for text, params in distinct.items():
         assert sql.transpile(text, "spark", params)
         assert bigquery.compile_statement(text, params)
+
+
+CONNECT_TWICE = """
+import datetime as dt, sys
+from feedtrain.driver import materialize_days
+from feedtrain.partitions import EVENTS_START
+from realgraph_assets.definitions import defs
+for day in (EVENTS_START, EVENTS_START + dt.timedelta(days=1)):
+    materialize_days(defs, "realgraph", ["group:realgraph_sources"], day, log_level="WARNING")
+from feedtrain.warehouse import Warehouse
+from realgraph_assets.resources import SQL_DIR
+warehouse = Warehouse(schema_name="realgraph", ddl_path=str(SQL_DIR / "schema.sql"), engine="spark",
+                      spark_remote="local[2]")
+with warehouse.connect() as conn:
+    print(type(conn.spark).__module__, sorted(conn.present_days("interaction_graph_labels_daily",
+                                                                [EVENTS_START, EVENTS_START + dt.timedelta(days=1)])))
+"""
+
+
+def test_a_local_spark_connect_server_serves_two_runs_in_one_process(tmp_path):
+    """FEEDTRAIN_SPARK_REMOTE='local[2]': two dg.materialize runs in one process (a process of its own: this module's
+    classic session would be taken for a foreign one) both open a Connect session and write their day."""
+    env = {**os.environ, "FEEDTRAIN_HOME": str(tmp_path), "FEEDTRAIN_ENGINE": "spark", "FEEDTRAIN_WORLD": "tiny",
+           "FEEDTRAIN_SPARK_REMOTE": "local[2]", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run([sys.executable, "-c", CONNECT_TWICE], env=env, capture_output=True, text=True, timeout=600,
+                         check=False, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == f"pyspark.sql.connect.session {[D(0), D(1)]}"

@@ -3,6 +3,7 @@ Spark and BigQuery with unsupported constructs raising. (Every statement the ass
 included, is compiled in tests/test_engine_spark.py from a recorded DuckDB run.)"""
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,22 @@ def test_the_engine_is_chosen_by_configuration(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="FEEDTRAIN_ENGINE"):
         with wrong.connect():
             pass
+
+
+def test_assets_show_the_configured_engine_as_their_kind():
+    """The warehouse assets' kind tag is the engine FEEDTRAIN_ENGINE picks (read when the definitions load): here as
+    this process has it, and in a process started with FEEDTRAIN_ENGINE=spark."""
+    import subprocess
+    import sys
+
+    from feedtrain.warehouse import engine_kind
+
+    probe = ("from realgraph_assets.definitions import defs as r\nfrom recap_assets.definitions import defs as c\n"
+             "print(sorted({k for d in (r, c) for s in d.resolve_asset_graph().asset_nodes for k in s.kinds}))")
+    out = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "FEEDTRAIN_ENGINE": "spark"},
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip().splitlines()[-1] == str(["lightgbm", "sklearn", "spark"])
+    from realgraph_assets.definitions import defs
+
+    assert engine_kind() == (os.environ.get("FEEDTRAIN_ENGINE") or "duckdb")
+    assert {k for s in defs.resolve_asset_graph().asset_nodes for k in s.kinds} == {engine_kind(), "lightgbm", "sklearn"}

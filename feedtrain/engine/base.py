@@ -97,6 +97,33 @@ class Engine(abc.ABC):
             self.execute(f"INSERT INTO {table} ({self._column_list(table, staged)}) "
                          f"SELECT {self._column_list(table, staged)} FROM {staged}")
 
+    def load_days(self, table: str, frame: pa.Table | pl.DataFrame, days: Sequence[dt.date] | None = None) -> list[dt.date]:
+        """Commit each of ``days`` (default: the days ``frame`` has rows for) of ``table`` with ``frame``'s rows of
+        that day, as if it had been built here: its rows written and its ledger row recorded (a day without rows is
+        present and empty), with no upstream inputs (the days are taken as given: rows of another warehouse, e.g. a
+        DuckDB world moved to Spark). Only days this warehouse does not record: a day in its ledger is refused, so
+        nothing built here is overwritten. Creates ``table`` in the frame's shape if it does not exist. Returns the
+        days loaded."""
+        self.register("load_days_rows", frame)
+        if days is None:
+            days = [d for (d,) in self.rows("SELECT DISTINCT ds FROM load_days_rows")]
+        days = sorted(set(days))
+        self.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM load_days_rows LIMIT 0")
+        held = self._held(table, days)
+        if held:
+            raise ValueError(f"{self.schema}.{table}: load_days refuses days it already holds: {held[:5]}")
+        for day in days:  # the portable path; engines with a per-statement cost write all days at once
+            self.stage("load_day", "SELECT * FROM load_days_rows WHERE ds = ?", [day])
+            self.replace_days(day, {table: "load_day"})
+        return days
+
+    def _held(self, table: str, days: Sequence[dt.date]) -> list[dt.date]:
+        """Those of ``days`` the ledger records for ``table`` (present or not)."""
+        if not days:
+            return []
+        return sorted(d for (d,) in self.rows("SELECT ds FROM feedtrain_ledger WHERE table_name = ? AND ds BETWEEN ? "
+                                              "AND ?", [table, min(days), max(days)]) if d in set(days))
+
     def add_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
         """Add to the stored ``table`` each (name, type) of ``columns`` it lacks: the rows stored before hold NULL in
         them. The one way a table's shape grows (a new feature, head, variant or registry column); nothing is ever

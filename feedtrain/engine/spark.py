@@ -114,8 +114,28 @@ class SparkEngine(Engine):
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema} LOCATION '{catalog_dir}'")
         self.spark.sql(f"USE {schema}")
         register_functions(self.spark)
-        for table, columns in sql.table_ddl(ledger.DDL + ddl, "spark"):
+        declared = sql.table_ddl(ledger.DDL + ddl, "spark")
+        for table, columns in declared:
             self.create_table(table, columns)
+        # Tables shaped by their first day (Recap's features and training sets) are in no DDL: a new process (each
+        # Dagster run is one) registers them from their directories, schema and ds partitions read from the files.
+        here = self.root / schema
+        for path in sorted(here.iterdir()) if here.exists() else []:
+            if path.is_dir() and path.name not in dict(declared) and not path.name.startswith(("_", ".")):
+                self._register_existing(path.name)
+
+    def _register_existing(self, table: str) -> None:
+        where = self.location(table)
+        cache_key = (id(self.spark), self.schema, table)
+        if _registered.get(cache_key) == where or not any(where.glob("ds=*/*.parquet")):
+            return
+        known = self._catalog_location(table)
+        if known != where:
+            if known is not None:
+                self.spark.sql(f"DROP TABLE {table}")  # an external table: its files stay
+            self.spark.sql(f"CREATE TABLE {table} USING parquet LOCATION '{where}'")
+            self.spark.sql(f"ALTER TABLE {table} RECOVER PARTITIONS")
+        _registered[cache_key] = where
 
     # -- tables ------------------------------------------------------------------------------------------------------
     def location(self, table: str) -> Path:
@@ -201,8 +221,14 @@ class SparkEngine(Engine):
         return self.spark.sql(spark_sql).toArrow()
 
     def register(self, name: str, table: pa.Table | pl.DataFrame) -> None:
-        table = table.to_arrow() if isinstance(table, pl.DataFrame) else table
-        self.spark.createDataFrame(signed(table)).createOrReplaceTempView(name)
+        table = signed(table.to_arrow() if isinstance(table, pl.DataFrame) else table)
+        if table.num_rows == 0:  # a Connect session cannot infer a schema from no rows: give it the Arrow one
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            frame = self.spark.createDataFrame([], schema=from_arrow_schema(table.schema))
+        else:
+            frame = self.spark.createDataFrame(table)
+        frame.createOrReplaceTempView(name)
 
     def stage(self, name: str, text: str, params: dict | Sequence | None = None) -> int:
         (_, spark_sql), = list(self._statements(text, params))
@@ -253,6 +279,34 @@ class SparkEngine(Engine):
                             f"SELECT CAST({rows[table]} AS BIGINT), '{versions[table]}', "
                             f"CAST(current_timestamp() AS TIMESTAMP_NTZ)")
         return versions
+
+    def load_days(self, table: str, frame: pa.Table | pl.DataFrame, days: Sequence[dt.date] | None = None) -> list[dt.date]:
+        """All days at once (a handful of Spark jobs per table instead of several per day): each day's version in one
+        grouped pass, the data with one dynamic-partition ``INSERT OVERWRITE``, then the ledger rows, last, so a crash
+        in between leaves the days not present (data without ledger rows), never believed."""
+        frame = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+        self.register("load_days_rows", frame)
+        self.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM load_days_rows LIMIT 0")
+        counted = {r["ds"]: (r["n"], r["h"]) for r in self.spark.sql(
+            "SELECT ds, count(*) AS n, coalesce(sum(CAST(xxhash64(*) AS DECIMAL(38, 0))), 0) AS h "
+            "FROM load_days_rows GROUP BY ds").collect()}
+        days = sorted(set(days if days is not None else counted))
+        held = self._held(table, days)
+        if held:
+            raise ValueError(f"{self.schema}.{table}: load_days refuses days it already holds: {held[:5]}")
+        if not days:
+            return []
+        if counted:
+            self.spark.sql(f"INSERT OVERWRITE TABLE {table} PARTITION (ds) SELECT "
+                           f"{self._column_list(table, 'load_days_rows', skip={'ds'})}, ds FROM load_days_rows").collect()
+        n_h = [counted.get(d, (0, 0)) for d in days]
+        self.register("load_days_ledger", pa.table({
+            "rows": pa.array([n for n, _ in n_h], pa.int64()),
+            "version": [f"{n}-{int(h) % 2**64:016x}" for n, h in n_h],
+            "table_name": [table] * len(days), "ds": pa.array(days, pa.date32())}))
+        self.spark.sql("INSERT OVERWRITE TABLE feedtrain_ledger PARTITION (table_name, ds) SELECT rows, version, "
+                       "CAST(current_timestamp() AS TIMESTAMP_NTZ), table_name, ds FROM load_days_ledger").collect()
+        return days
 
     def _overwrite(self, table: str, partition: dict, select: str) -> None:
         spec = ", ".join(f"{k} = '{v.isoformat() if isinstance(v, dt.date) else v}'" for k, v in partition.items())
