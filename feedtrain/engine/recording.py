@@ -72,25 +72,31 @@ MODEL_CONFIG = {
     "recap": {"model_evaluations": _FEW_ROUNDS},  # any table of Recap's ranker_models multi-asset configures its op
 }
 
-# The tiny world of the engine tests and the BigQuery dry run: (location, tables or groups, first day, last day), in
-# order; unpartitioned assets (the champions) have no days (None). Every layer of both locations, on the fewest days
-# the windows allow: Real Graph's first model day D(36) (candidates read 31 event days, a train set 7 labeled days,
-# the holdout D(37) is labeled from D(38)); Recap's first model day D(70) (features over 50 days, 14 training + 7
+# The layers of each location, in dependency order; the run lists below give each layer its days.
+LAYERS = {
+    "realgraph": [["group:realgraph_sources", "interaction_days"], ["tweeting_follows"], ["candidates", "candidates_sampled"],
+                  ["labeled_candidates", "labeled_candidates_explicit"], ["train", "train_explicit"],
+                  ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"],
+                  ["champion", "champion_explicit"]],
+    "recap": [["group:recap_sources"], ["impression_features"], ["impressions_labeled", "group:recap_training"],
+              ["group:recap_models"], ["champion"]],
+}
+NO_DAYS = (None, None)  # unpartitioned assets (the champions)
+
+
+def _runs(location: str, days: list[tuple]) -> list[tuple]:
+    """(location, tables or groups, first day, last day) of each of ``location``'s layers, given each layer's days."""
+    assert len(days) == len(LAYERS[location])
+    return [(location, names, first, last) for names, (first, last) in zip(LAYERS[location], days)]
+
+
+# The tiny world of the engine tests and the BigQuery dry run, in order. Every layer of both locations, on the fewest
+# days the windows allow: Real Graph's first model day D(36) (candidates read 31 event days, a train set 7 labeled
+# days, the holdout D(37) is labeled from D(38)); Recap's first model day D(70) (features over 50 days, 14 training + 7
 # validation days, labels of D(70) from D(71)). DuckDB builds all of it through the assets.
-RUNS = [
-    ("realgraph", ["group:realgraph_sources", "interaction_days"], D(0), D(38)),
-    ("realgraph", ["tweeting_follows"], D(30), D(37)),
-    ("realgraph", ["candidates", "candidates_sampled"], D(30), D(37)),
-    ("realgraph", ["labeled_candidates", "labeled_candidates_explicit"], D(30), D(37)),
-    ("realgraph", ["train", "train_explicit"], D(36), D(36)),
-    ("realgraph", ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"], D(36), D(36)),
-    ("realgraph", ["champion", "champion_explicit"], None, None),
-    ("recap", ["group:recap_sources"], D(0), D(71)),
-    ("recap", ["impression_features"], D(50), D(70)),
-    ("recap", ["impressions_labeled", "group:recap_training"], D(50), D(70)),
-    ("recap", ["group:recap_models"], D(70), D(70)),
-    ("recap", ["champion"], None, None),
-]
+RECAP_RUNS = _runs("recap", [(D(0), D(71)), (D(50), D(70)), (D(50), D(70)), (D(70), D(70)), NO_DAYS])
+RUNS = _runs("realgraph", [(D(0), D(38)), (D(30), D(37)), (D(30), D(37)), (D(30), D(37)), (D(36), D(36)),
+                           (D(36), D(36)), NO_DAYS]) + RECAP_RUNS
 
 # What Spark builds of that world through the same assets: one day of every layer, each day reading the Spark-built
 # day of the layer before it (raw D(37) -> interaction_days D(37) -> labels of D(36); tweeting_follows D(36) ->
@@ -98,32 +104,12 @@ RUNS = [
 # features and labels of D(70) -> the ten training sets -> the twenty models -> champion). Every other day those
 # assets read (the look-back windows: 31, 7, 50, 21 days) is loaded from the DuckDB world (``load_world``), because
 # local Spark pays a job per statement: all days on Spark take hours (bench/spark_chain.py), one day per layer minutes.
-SPARK_RUNS = [
-    ("realgraph", ["group:realgraph_sources", "interaction_days"], D(37), D(37)),
-    ("realgraph", ["tweeting_follows"], D(36), D(36)),
-    ("realgraph", ["candidates", "candidates_sampled"], D(36), D(36)),
-    ("realgraph", ["labeled_candidates", "labeled_candidates_explicit"], D(36), D(36)),
-    ("realgraph", ["train", "train_explicit"], D(36), D(36)),
-    ("realgraph", ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"], D(36), D(36)),
-    ("realgraph", ["champion", "champion_explicit"], None, None),
-    ("recap", ["group:recap_sources"], D(70), D(70)),
-    ("recap", ["impression_features"], D(70), D(70)),
-    ("recap", ["impressions_labeled", "group:recap_training"], D(70), D(70)),
-    ("recap", ["group:recap_models"], D(70), D(70)),
-    ("recap", ["champion"], None, None),
-]
+SPARK_RUNS = (_runs("realgraph", [(D(37), D(37))] + [(D(36), D(36))] * 5 + [NO_DAYS])
+              + _runs("recap", [(D(70), D(70))] * 4 + [NO_DAYS]))
 
 # Both locations' whole chains on every day (``bench/spark_chain.py``): RUNS plus Real Graph's second model day.
-CHAIN_RUNS = [
-    ("realgraph", ["group:realgraph_sources", "interaction_days"], D(0), D(39)),
-    ("realgraph", ["tweeting_follows"], D(30), D(38)),
-    ("realgraph", ["candidates", "candidates_sampled"], D(30), D(38)),
-    ("realgraph", ["labeled_candidates", "labeled_candidates_explicit"], D(30), D(38)),
-    ("realgraph", ["train", "train_explicit"], D(36), D(37)),
-    ("realgraph", ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"], D(36), D(37)),
-    ("realgraph", ["champion", "champion_explicit"], None, None),
-    *RUNS[7:],
-]
+CHAIN_RUNS = _runs("realgraph", [(D(0), D(39)), (D(30), D(38)), (D(30), D(38)), (D(30), D(38)), (D(36), D(37)),
+                                 (D(36), D(37)), NO_DAYS]) + RECAP_RUNS
 
 
 def definitions() -> dict:
