@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 import dagster as dg
 
@@ -83,37 +84,57 @@ def non_empty(conn, relation: str) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=NON_EMPTY.name, passed=n > 0, metadata={"rows": n})
 
 
-def trailing_positives(conn, table: str, day: dt.date, days: int) -> tuple[int, int]:
-    """(rows, positives) of the committed days of ``table`` in [day - days, day - 1]: the observed rate the day's
-    rate is compared with. Days that failed the check were never committed, so a broken day never moves the band."""
-    rows, positives = conn.rows(f"SELECT count(*), coalesce(sum(label), 0) FROM {table} "
-                                "WHERE ds BETWEEN $first AND $last",
-                                {"first": day - dt.timedelta(days=days), "last": day - dt.timedelta(days=1)})[0]
-    return int(rows), int(positives)
+class Trailing(NamedTuple):
+    """What the committed labeled days before T observed: pooled over the whole trailing window, and over the days
+    on T's weekday (T-7, T-14, ...) within it."""
+
+    rows: int = 0
+    positives: int = 0
+    days: int = 0
+    weekday_rows: int = 0
+    weekday_positives: int = 0
+
+
+def trailing_positives(conn, table: str, day: dt.date, days: int) -> Trailing:
+    """The observed rates of the committed days of ``table`` in [day - days, day - 1] that the day's rate is compared
+    with. Days that failed the check were never committed, so a broken day never moves the band."""
+    same_weekday = "dayofweek(ds) = dayofweek($day)"
+    rows, positives, n_days, w_rows, w_positives = conn.rows(
+        f"SELECT count(*), coalesce(sum(label), 0), count(DISTINCT ds), "
+        f"coalesce(sum(CASE WHEN {same_weekday} THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN {same_weekday} THEN label ELSE 0 END), 0) FROM {table} "
+        "WHERE ds BETWEEN $first AND $last",
+        {"first": day - dt.timedelta(days=days), "last": day - dt.timedelta(days=1), "day": day})[0]
+    return Trailing(int(rows), int(positives), int(n_days), int(w_rows), int(w_positives))
 
 
 @dataclasses.dataclass(frozen=True)
 class RateBand:
-    """The positive-rate rule: the day's rate must be within ``max_ratio`` of the trailing rate (when the trailing days
-    hold at least ``min_trailing_positives`` positives) and within [floor, ceiling]; a count is outside the band only
-    if a binomial draw at the band's edge would give it with probability below ``alpha`` (so a thin day's noise
-    passes, a broken join does not)."""
+    """The positive-rate rule: the day's rate must be within ``max_ratio`` of the trailing rate, pooled or on the
+    same weekday (so a weekly cycle, e.g. e-mail's quiet weekends, passes), once the trailing days span
+    ``min_trailing_days`` and hold at least ``min_trailing_positives`` positives; and within [floor, ceiling]
+    always. A count is outside the band only if a binomial draw at the band's edge would give it with probability
+    below ``alpha`` (so a thin day's noise passes, a broken join does not)."""
 
     floor: float = 0.0001
     ceiling: float = 0.9
     max_ratio: float = 3.0
     alpha: float = 0.01
     min_trailing_positives: int = 20
+    min_trailing_days: int = 7
 
-    def bounds(self, trailing: tuple[int, int]) -> tuple[float, float, float | None]:
-        rows, positives = trailing
-        if positives < self.min_trailing_positives:
+    def bounds(self, trailing: Trailing) -> tuple[float, float, float | None]:
+        """(low, high, the pooled trailing rate or None when there is not enough history to judge against)."""
+        if trailing.positives < self.min_trailing_positives or trailing.days < self.min_trailing_days:
             return self.floor, self.ceiling, None
-        rate = positives / rows
-        return max(self.floor, rate / self.max_ratio), min(self.ceiling, rate * self.max_ratio), rate
+        rates = [trailing.positives / trailing.rows]
+        if trailing.weekday_positives >= self.min_trailing_positives:
+            rates.append(trailing.weekday_positives / trailing.weekday_rows)
+        low, high = min(rates) / self.max_ratio, max(rates) * self.max_ratio
+        return max(self.floor, low), min(self.ceiling, high), rates[0]
 
 
-def positive_rate_in_band(conn, relation: str, band: RateBand, trailing: tuple[int, int] = (0, 0)) -> dg.AssetCheckResult:
+def positive_rate_in_band(conn, relation: str, band: RateBand, trailing: Trailing = Trailing()) -> dg.AssetCheckResult:
     from scipy.special import bdtr, bdtrc  # binomial tails; scipy.stats would add ~1 s to every process's start
 
     n, k = conn.rows(f"SELECT count(*), coalesce(sum(label), 0) FROM {relation}")[0]
@@ -123,8 +144,12 @@ def positive_rate_in_band(conn, relation: str, band: RateBand, trailing: tuple[i
     p_low = float(bdtr(k, n, low)) if n else 0.0  # P(count <= k) at the lower edge
     p_high = (float(bdtrc(k - 1, n, high)) if k > 0 else 1.0) if n else 0.0  # P(count >= k) at the upper edge
     passed = n > 0 and p_low >= band.alpha and p_high >= band.alpha
-    basis = (f"trailing rate {trailing_rate:.3g} ({trailing[1]} of {trailing[0]}) within x{band.max_ratio}"
-             if trailing_rate is not None else "no trailing history")
+    weekday = (f", same weekday {trailing.weekday_positives / trailing.weekday_rows:.3g}"
+               if trailing.weekday_positives >= band.min_trailing_positives else "")
+    basis = (f"trailing rate {trailing_rate:.3g} ({trailing.positives} of {trailing.rows} over {trailing.days} days"
+             f"{weekday}) within x{band.max_ratio}" if trailing_rate is not None else
+             f"too little trailing history ({trailing.days} days, {trailing.positives} positives; the relative band "
+             f"needs {band.min_trailing_days} and {band.min_trailing_positives})")
     return dg.AssetCheckResult(
         check_name=POSITIVE_RATE_IN_BAND.name, passed=passed,
         description=(f"positive rate {rate:.3g} ({k} of {n} rows), band [{low:.3g}, {high:.3g}] from {basis}, floor "

@@ -15,15 +15,19 @@ from .windows import LABEL_DELAY_DAYS, label_partitions
 
 
 class LabelsConfig(dg.Config):
-    """The positive-rate check (feedtrain/checks.py RateBand): relative to the trailing days' observed rate, with an
-    absolute floor and ceiling as a safety net. Real next-day rates swing 2-3x from day to day on sparse logs
-    (0.2 %-1 % around 0.5 %); a broken join (all negative, all positive, a 10x jump) is far outside."""
+    """The positive-rate check (feedtrain/checks.py RateBand): relative to the trailing days' observed rate, pooled
+    or on the same weekday, with an absolute floor and ceiling as a safety net. Real next-day rates swing 2-3x from
+    day to day on sparse logs (0.2 %-1 % around 0.5 %) and ~20x between an e-mail log's weekdays and weekends; a
+    broken join (all negative, all positive, a 10x jump against both references) is far outside."""
 
     min_positive_rate: float = Field(0.0001, ge=0, le=1, description="Absolute floor of the daily positive rate (blocking).")
     max_positive_rate: float = Field(0.9, ge=0, le=1, description="Absolute ceiling of the daily positive rate (blocking).")
     max_rate_ratio: float = Field(3.0, ge=1.0, description="The day's rate must be within this factor of the trailing "
                                   "days' pooled rate (either way).")
-    trailing_days: int = Field(14, ge=1, description="Committed labeled days before T whose pooled rate is the reference.")
+    trailing_days: int = Field(14, ge=1, description="Committed labeled days before T whose pooled rate (and the rate "
+                               "of those on T's weekday) is the reference.")
+    min_trailing_days: int = Field(7, ge=1, description="Fewer committed trailing days than this (less than a weekly "
+                                   "cycle): only the floor and ceiling apply.")
     alpha: float = Field(0.01, gt=0, lt=1, description="A count counts as outside the band only if a binomial draw at "
                          "the band's edge gives it with probability below alpha (a thin day's noise passes).")
 
@@ -66,7 +70,8 @@ def build_labeled(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
             stage(conn, f"{rel}_joined", sql("labeled_candidates"), {"ds": day, "positive_mask": VARIANTS[variant].positive_mask})
             # the stored table's columns (the candidate columns but rn, and the label), spelled out: portable
             n = stage(conn, rel, f"SELECT {', '.join(c for c, _ in conn.table_columns(labeled_table))} FROM {rel}_joined")
-            band = checks.RateBand(config.min_positive_rate, config.max_positive_rate, config.max_rate_ratio, config.alpha)
+            band = checks.RateBand(config.min_positive_rate, config.max_positive_rate, config.max_rate_ratio, config.alpha,
+                                   min_trailing_days=config.min_trailing_days)
             rate = checks.positive_rate_in_band(
                 conn, rel, band, checks.trailing_positives(conn, labeled_table, day, config.trailing_days))
             return ([present, checks.non_empty(conn, rel), rate],

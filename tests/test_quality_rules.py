@@ -53,6 +53,36 @@ def test_a_broken_join_fails(engine, rows, positives):  # all negative, all posi
     assert not check(engine, rows, positives).passed
 
 
+# An e-mail log's next-day rate: ~10 % when T+1 is a working day, ~0.5 % when it is a weekend day (~20x).
+WEEK = [0.1, 0.1, 0.1, 0.1, 0.005, 0.005, 0.1]  # DAY - 14 .. DAY - 8; DAY's own weekday is the first entry
+
+
+@pytest.mark.parametrize("history,rate", [(WEEK, 0.1), (WEEK[4:] + WEEK[:4], 0.005)])
+def test_a_weekly_cycle_passes_on_the_days_it_repeats(engine, history, rate):
+    commit_history(engine, history * 2)  # DAY - 14 and DAY - 7 had ``rate``
+    result = check(engine, 3_000, round(rate * 3_000))
+    assert result.passed, result.description
+
+
+def test_a_weekend_rate_on_a_working_day_fails(engine):
+    commit_history(engine, WEEK * 2)  # DAY's weekday ran at 10 %
+    result = check(engine, 3_000, 15)
+    assert not result.passed and "same weekday 0.1" in result.description
+
+
+def test_a_weekly_cycle_fails_the_pooled_band_alone(engine):  # why the weekday reference is there
+    commit_history(engine, WEEK * 2)
+    trailing = checks.trailing_positives(engine, "labeled", DAY, 14)
+    no_weekday = trailing._replace(weekday_rows=0, weekday_positives=0)
+    assert not checks.positive_rate_in_band(engine, stage_day(engine, 3_000, 15), checks.RateBand(), no_weekday).passed
+
+
+def test_less_than_a_week_of_history_only_gets_floor_and_ceiling(engine):
+    commit_history(engine, [0.005, 0.005])  # then the working days' 10 % (a 20x jump) must not block the chain
+    result = check(engine, 3_000, 300)
+    assert result.passed and "too little trailing history (2 days" in result.description
+
+
 def test_a_thin_day_with_no_positive_passes_when_that_is_plausible(engine):
     commit_history(engine, [0.005] * 14)
     assert check(engine, 200, 0).passed  # one positive expected: zero is ordinary noise
