@@ -112,8 +112,8 @@ def trailing_positives(conn, table: str, day: dt.date, days: int) -> Trailing:
 class RateBand:
     """The positive-rate rule: the day's rate must be within ``max_ratio`` of the trailing rate, pooled or on the
     same weekday (so a weekly cycle, e.g. e-mail's quiet weekends, passes), once the trailing days span
-    ``min_trailing_days`` and hold at least ``min_trailing_positives`` positives; and within [floor, ceiling]
-    always. A count is outside the band only if a binomial draw at the band's edge would give it with probability
+    ``min_trailing_days`` and hold at least ``min_trailing_positives`` positives (``min_weekday_positives`` on
+    T's weekday); and within [floor, ceiling] always. A count is outside the band only if a binomial draw at the band's edge would give it with probability
     below ``alpha`` (so a thin day's noise passes, a broken join does not)."""
 
     floor: float = 0.0001
@@ -122,13 +122,14 @@ class RateBand:
     alpha: float = 0.01
     min_trailing_positives: int = 20
     min_trailing_days: int = 7
+    min_weekday_positives: int = 5  # a week of a quiet weekday can hold few: its band is x max_ratio wide anyway
 
     def bounds(self, trailing: Trailing) -> tuple[float, float, float | None]:
         """(low, high, the pooled trailing rate or None when there is not enough history to judge against)."""
         if trailing.positives < self.min_trailing_positives or trailing.days < self.min_trailing_days:
             return self.floor, self.ceiling, None
         rates = [trailing.positives / trailing.rows]
-        if trailing.weekday_positives >= self.min_trailing_positives:
+        if trailing.weekday_positives >= self.min_weekday_positives:
             rates.append(trailing.weekday_positives / trailing.weekday_rows)
         low, high = min(rates) / self.max_ratio, max(rates) * self.max_ratio
         return max(self.floor, low), min(self.ceiling, high), rates[0]
@@ -145,7 +146,7 @@ def positive_rate_in_band(conn, relation: str, band: RateBand, trailing: Trailin
     p_high = (float(bdtrc(k - 1, n, high)) if k > 0 else 1.0) if n else 0.0  # P(count >= k) at the upper edge
     passed = n > 0 and p_low >= band.alpha and p_high >= band.alpha
     weekday = (f", same weekday {trailing.weekday_positives / trailing.weekday_rows:.3g}"
-               if trailing.weekday_positives >= band.min_trailing_positives else "")
+               if trailing.weekday_positives >= band.min_weekday_positives else "")
     basis = (f"trailing rate {trailing_rate:.3g} ({trailing.positives} of {trailing.rows} over {trailing.days} days"
              f"{weekday}) within x{band.max_ratio}" if trailing_rate is not None else
              f"too little trailing history ({trailing.days} days, {trailing.positives} positives; the relative band "

@@ -29,6 +29,9 @@ FEATURES = [  # docs/realgraph.md §1.8: every selected column but label and if_
     "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks", "decayed_profile_views", "reciprocal_decayed_days",
     "source_share", "destination_in_degree", "long_num_days",
 ]
+# Learned at fit time from the train set's label days (feedtrain/training.py WEEKDAY_FACTOR), not a stored column:
+# train rows carry their labeled day in label_ds, holdout rows in ds; the label is one day later.
+WEEKDAY_RULE = {"day_columns": ["label_ds", "ds"], "offset_days": LABEL_DELAY_DAYS}
 # Simple scores every model must beat, scored on the same holdout rows (higher = more likely to interact tomorrow).
 BASELINES = {
     "num_days_heuristic": "num_days",             # SPEC's heuristic: days with an interaction in the look-back
@@ -44,7 +47,7 @@ MODEL_KINDS = {
 
 # Directions known in advance (docs/models.md): more, more recent, more reciprocated interaction never lowers the score.
 MONOTONE = {"num_days": 1, "decayed_days": 1, "decayed_explicit": 1, "days_since_last_interaction": -1,
-            "reciprocal_decayed_days": 1, "long_num_days": 1}
+            "reciprocal_decayed_days": 1, "long_num_days": 1, training.WEEKDAY_FACTOR: 1}
 
 
 class RealGraphBoostedTreesConfig(training.BoostedTreesConfig):
@@ -64,6 +67,9 @@ class ModelConfig(dg.Config):
         "Off by default: an id's numeric value means nothing on a real log, and on the simulated worlds the ids gained "
         "no AUC (bench/RESULTS.md, issue 12).")
     light_ranker_c: float = Field(1.0, description="Inverse L2 strength of the logistic regression.")
+    weekday_factor: bool = Field(
+        True, description="Add the label day's weekday as a factor learned from the train set (feedtrain/training.py "
+        "WEEKDAY_FACTOR; docs/models.md): calibrates models on logs with a weekly cycle, neutral without one.")
 
 
 def model_asset(variant: str, kind: str) -> dg.AssetsDefinition:
@@ -127,12 +133,13 @@ def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.Dat
     holdout_day = day + dt.timedelta(days=1)
     if holdout.is_empty() or train.is_empty():
         raise dg.Failure(f"{SCHEMA}.train{suffix} {day} or {SCHEMA}.labeled_candidates{suffix} {holdout_day} is empty")
-    features = FEATURES if config.include_id_features else FEATURES[2:]
+    features = (FEATURES if config.include_id_features else FEATURES[2:]) + (
+        [training.WEEKDAY_FACTOR] if config.weekday_factor else [])
     eval_mask = train["if_eval"].to_numpy()
     if kind == "boosted_trees":
-        fitted = training.fit_boosted_trees(train, features, config.boosted_trees, eval_mask)
+        fitted = training.fit_boosted_trees(train, features, config.boosted_trees, eval_mask, WEEKDAY_RULE)
     else:
-        fitted = training.fit_light_ranker(train, features, eval_mask, config.light_ranker_c)
+        fitted = training.fit_light_ranker(train, features, eval_mask, config.light_ranker_c, WEEKDAY_RULE)
     pos_rate, neg_rate = downsampling.keep_rates_from_weights(train["label"].to_numpy(), train["weight"].to_numpy())
     y = holdout["label"].to_numpy()
     predicted = fitted.predict(holdout)

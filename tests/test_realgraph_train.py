@@ -129,3 +129,36 @@ def test_calibration_undoes_downsampling():
     # On data downsampled with these rates, a perfectly trained model predicts this:
     p_sampled = p_true * pos_rate / (p_true * pos_rate + (1 - p_true) * neg_rate)
     assert np.isclose(calibrate(np.array([p_sampled]), pos_rate, neg_rate)[0], p_true)
+
+
+def _weekly_days(rng, label_days, n=3000):
+    """Rows labeled on ``label_days``: one feature, and a base rate 20x lower on Saturdays and Sundays."""
+    frames = []
+    for day in label_days:
+        x = rng.normal(size=n)
+        base = -5.0 if day.weekday() >= 5 else -2.0
+        y = (rng.random(n) < 1 / (1 + np.exp(-(x + base)))).astype(np.int32)
+        frames.append(pl.DataFrame({"a": x, "label": y, "ds": [day - dt.timedelta(days=1)] * n}))
+    return pl.concat(frames)
+
+
+def test_the_label_weekday_factor_calibrates_a_weekly_cycle_and_reloads(tmp_path):
+    from realgraph_assets.models import WEEKDAY_RULE
+
+    rng = np.random.default_rng(3)
+    monday = dt.date(2026, 6, 8)
+    train = _weekly_days(rng, [monday + dt.timedelta(days=k) for k in range(7)]).rename({"ds": "label_ds"})
+    holdout = _weekly_days(rng, [monday + dt.timedelta(days=12)])  # a Saturday: labeled day (ds) Friday
+    eval_mask = np.arange(train.height) % 10 == 0
+    features = ["a", training.WEEKDAY_FACTOR]
+    model = training.fit_light_ranker(train, features, eval_mask, weekday_rule=WEEKDAY_RULE)
+    factors = model.manifest[training.WEEKDAY_FACTOR]["factors"]
+    assert factors[5] < -1 and factors[6] < -1 and all(f > 0 for f in factors[:5])  # weekend ~20x below, in logs
+    plain = training.fit_light_ranker(train, ["a"], eval_mask)
+    y = holdout["label"].to_numpy()
+    with_factor, without = training.evaluate(y, model.predict(holdout)), training.evaluate(y, plain.predict(holdout))
+    assert with_factor["ece"] < without["ece"] / 3
+    reloaded = training.load_model(model.save(tmp_path / "lr"))
+    assert np.array_equal(reloaded.predict(holdout), model.predict(holdout))
+    trees = training.fit_boosted_trees(train, features, training.BoostedTreesConfig(), eval_mask, WEEKDAY_RULE)
+    assert training.evaluate(y, trees.predict(holdout))["ece"] < without["ece"] / 3
