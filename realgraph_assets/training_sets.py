@@ -58,7 +58,11 @@ def build_train_days(context: dg.AssetExecutionContext, warehouse: Warehouse, co
             try:
                 rows, (pos_rate, neg_rate) = build_train(frame, config)
             except ValueError as e:
-                raise dg.Failure(f"{labeled_table} days {days[0]}..{day}: {e}") from e
+                hint = ("; no candidate pair (A interacted with B in the look-back) interacted again the next day: the "
+                        "model learns repeat interactions, so a log where each pair interacts once (ratings, first "
+                        "contacts) gives it nothing to learn; with a few, a longer window (train config "
+                        "max_window_days) may gather enough" if frame["label"].sum() == 0 else "")
+                raise dg.Failure(f"{labeled_table} days {days[0]}..{day}: {e}{hint}") from e
             conn.register("train_rows", rows.with_columns(ds=pl.lit(day)).to_arrow())
             n = conn.stage(f"stage_{train_table}", "SELECT * FROM train_rows")
             return ([present, checks.non_empty(conn, f"stage_{train_table}")],

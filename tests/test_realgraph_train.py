@@ -162,3 +162,14 @@ def test_the_label_weekday_factor_calibrates_a_weekly_cycle_and_reloads(tmp_path
     assert np.array_equal(reloaded.predict(holdout), model.predict(holdout))
     trees = training.fit_boosted_trees(train, features, training.BoostedTreesConfig(), eval_mask, WEEKDAY_RULE)
     assert training.evaluate(y, trees.predict(holdout))["ece"] < without["ece"] / 3
+
+
+def test_a_window_without_a_positive_fails_naming_the_days_and_why(realgraph):
+    import dagster as dg
+    import pytest
+
+    write_labeled_days(realgraph, range(30, 37), positive_rate=0.0)  # a log where no pair ever interacts again
+    with pytest.raises(dg.Failure, match=r"labeled_candidates days .*\.\.2026-.*0 positives of 3500 rows.*repeat "
+                                         r"interactions.*max_window_days"):
+        realgraph.materialize(["train"], T)
+    assert realgraph.sql("SELECT count(*) FROM train") == [(0,)]
