@@ -43,10 +43,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--rounds", type=int, default=150)
     parser.add_argument("--busy", type=int, default=2, help="competing busy processes")
-    parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # a fresh process: fit with this many threads
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(fit(args.rows, args.rounds, args.child[0])))
+        print(json.dumps(fit(args.rows, args.rounds, args.child)))
         return
     stop = multiprocessing.Event()
     busy = [multiprocessing.Process(target=spin, args=(stop,), daemon=True) for _ in range(args.busy)]
@@ -56,11 +56,11 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}\n")
     print("| OMP_WAIT_POLICY | threads | wall (s) | CPU (s) | trees |\n|---|---|---|---|---|")
     try:
-        for repeat in range(2):
+        for _ in range(2):
             for policy in ("ACTIVE", "PASSIVE"):
                 for threads in (1, 2):
                     out = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--rounds", str(args.rounds),
-                                          "--child", str(threads), "0"], env={**os.environ, "OMP_WAIT_POLICY": policy},
+                                          "--child", str(threads)], env={**os.environ, "OMP_WAIT_POLICY": policy},
                                          capture_output=True, text=True, check=True)
                     r = json.loads(out.stdout)
                     print(f"| {policy} | {threads} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['trees']} |", flush=True)

@@ -113,8 +113,9 @@ class RateBand:
     """The positive-rate rule: the day's rate must be within ``max_ratio`` of the trailing rate, pooled or on the
     same weekday (so a weekly cycle, e.g. e-mail's quiet weekends, passes), once the trailing days span
     ``min_trailing_days`` and hold at least ``min_trailing_positives`` positives (``min_weekday_positives`` on
-    T's weekday); and within [floor, ceiling] always. A count is outside the band only if a binomial draw at the band's edge would give it with probability
-    below ``alpha`` (so a thin day's noise passes, a broken join does not)."""
+    T's weekday); and within [floor, ceiling] always. A count is outside the band only if a binomial draw at the
+    band's edge would give it with probability below ``alpha`` (so a thin day's noise passes, a broken join does
+    not)."""
 
     floor: float = 0.0001
     ceiling: float = 0.9
@@ -129,10 +130,16 @@ class RateBand:
         if trailing.positives < self.min_trailing_positives or trailing.days < self.min_trailing_days:
             return self.floor, self.ceiling, None
         rates = [trailing.positives / trailing.rows]
-        if trailing.weekday_positives >= self.min_weekday_positives:
-            rates.append(trailing.weekday_positives / trailing.weekday_rows)
+        if self.weekday_rate(trailing) is not None:
+            rates.append(self.weekday_rate(trailing))
         low, high = min(rates) / self.max_ratio, max(rates) * self.max_ratio
         return max(self.floor, low), min(self.ceiling, high), rates[0]
+
+    def weekday_rate(self, trailing: Trailing) -> float | None:
+        """The trailing rate on T's weekday, or None when those days hold too few positives to be a reference."""
+        if trailing.weekday_positives < self.min_weekday_positives:
+            return None
+        return trailing.weekday_positives / trailing.weekday_rows
 
 
 def positive_rate_in_band(conn, relation: str, band: RateBand, trailing: Trailing = Trailing()) -> dg.AssetCheckResult:
@@ -145,8 +152,8 @@ def positive_rate_in_band(conn, relation: str, band: RateBand, trailing: Trailin
     p_low = float(bdtr(k, n, low)) if n else 0.0  # P(count <= k) at the lower edge
     p_high = (float(bdtrc(k - 1, n, high)) if k > 0 else 1.0) if n else 0.0  # P(count >= k) at the upper edge
     passed = n > 0 and p_low >= band.alpha and p_high >= band.alpha
-    weekday = (f", same weekday {trailing.weekday_positives / trailing.weekday_rows:.3g}"
-               if trailing.weekday_positives >= band.min_weekday_positives else "")
+    weekday_rate = band.weekday_rate(trailing)
+    weekday = f", same weekday {weekday_rate:.3g}" if weekday_rate is not None else ""
     basis = (f"trailing rate {trailing_rate:.3g} ({trailing.positives} of {trailing.rows} over {trailing.days} days"
              f"{weekday}) within x{band.max_ratio}" if trailing_rate is not None else
              f"too little trailing history ({trailing.days} days, {trailing.positives} positives; the relative band "

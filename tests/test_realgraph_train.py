@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+import dagster as dg
 import numpy as np
 import polars as pl
+import pytest
 
 from conftest import D
 from feedtrain import training
@@ -165,9 +167,6 @@ def test_the_label_weekday_factor_calibrates_a_weekly_cycle_and_reloads(tmp_path
 
 
 def test_a_window_without_a_positive_fails_naming_the_days_and_why(realgraph):
-    import dagster as dg
-    import pytest
-
     write_labeled_days(realgraph, range(30, 37), positive_rate=0.0)  # a log where no pair ever interacts again
     with pytest.raises(dg.Failure, match=r"labeled_candidates days .*\.\.2026-.*0 positives of 3500 rows.*repeat "
                                          r"interactions.*max_window_days"):
