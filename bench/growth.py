@@ -2,11 +2,17 @@
 
     python bench/growth.py --runs small=/tmp/chain_small default=/tmp/growth_default bench=/tmp/chain_bench
     python bench/growth.py --lookback /tmp/chain_bench
+    python bench/growth.py --incremental /tmp/chain_bench
 
 ``--runs``: LABEL=HOME pairs of finished ``bench/chain_day.py`` runs (each HOME's chain_day.md); prints a table of
 users, candidates per day, wall/CPU seconds and peak RSS per alternative, and a text chart of CPU seconds vs users.
 ``--lookback``: the candidates query of the hand-written DuckDB script over the last L of the 31 exported
 interaction_days partitions of HOME (bench/chain_day.py's setup), for L in 1, 7, 14, 21, 31: CPU and wall seconds.
+``--incremental``: the price of the 31-day pair aggregate of sql/candidates.sql re-scanned (today) against an
+incrementally maintained one (a prototype, not in the assets): per pair one 31-bit day bitmap per label type, so day
+T's state is day T-1's shifted by one day plus day T's rows (day T-31 falls off the end), and every windowed feature is
+read off the bits (counts by bit_count, ages by the lowest/highest bit, decayed sums by exact DECIMAL lookups per
+byte). Checks that both give identical features, then times them interleaved.
 """
 
 import argparse
@@ -87,15 +93,95 @@ def lookback(home: Path) -> None:
         con.close()
 
 
+TYPES = {"any": None, "follows": 1, "favorites": 2, "retweets": 4, "mentions": 8, "explicit": 8191, "replies": 4096,
+         "tweet_clicks": 8192, "profile_views": 16384}  # realgraph_assets/labels.py BIT and EXPLICIT_MASK
+DECAY, WINDOW = 0.955, 31
+
+
+def incremental(home: Path, repeats: int = 3) -> None:
+    import duckdb
+
+    days = home / "inputs" / "interaction_days.parquet"
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE days AS SELECT ds, source_id, destination_id, label_mask FROM '{days}'")
+    last = con.execute("SELECT max(ds) FROM days").fetchone()[0]
+
+    def has(t, m):  # SQL: does this interaction row have label type t
+        return "TRUE" if TYPES[t] is None else f"{m} & {TYPES[t]} <> 0"
+
+    def full(day_expr: str, table: str) -> str:  # today's way: one GROUP BY over the window's rows
+        aggs = ", ".join(f"coalesce(sum(pow({DECAY}, age)::DECIMAL(18, 12)) FILTER (WHERE {has(t, 'label_mask')}), 0) "
+                         f"AS decayed_{t}, count(*) FILTER (WHERE {has(t, 'label_mask')}) AS num_{t}" for t in TYPES)
+        return (f"CREATE OR REPLACE TABLE {table} AS SELECT source_id, destination_id, {aggs}, min(age) AS last_age, "
+                f"max(age) AS first_age FROM (SELECT *, date_diff('day', ds, {day_expr}) AS age FROM days "
+                f"WHERE ds BETWEEN {day_expr} - {WINDOW - 1} AND {day_expr}) GROUP BY ALL")
+
+    def state_from_scratch(day_expr: str) -> str:  # the bitmaps of a day, built once to start the chain
+        bits = ", ".join(f"bit_or(CASE WHEN {has(t, 'label_mask')} THEN 1::BIGINT << date_diff('day', ds, {day_expr}) "
+                         f"ELSE 0 END) AS bits_{t}" for t in TYPES)
+        return (f"CREATE OR REPLACE TABLE state_prev AS SELECT source_id, destination_id, {bits} FROM days "
+                f"WHERE ds BETWEEN {day_expr} - {WINDOW - 1} AND {day_expr} GROUP BY ALL")
+
+    mask = (1 << WINDOW) - 1
+    shifted = ", ".join(f"((coalesce(s.bits_{t}, 0) << 1) & {mask}) | "
+                        f"CASE WHEN t.label_mask IS NOT NULL AND {has(t, 't.label_mask')} THEN 1 ELSE 0 END AS bits_{t}"
+                        for t in TYPES)
+    update = (f"CREATE OR REPLACE TABLE state AS SELECT * FROM (SELECT coalesce(s.source_id, t.source_id) AS source_id, "
+              f"coalesce(s.destination_id, t.destination_id) AS destination_id, {shifted} FROM state_prev s "
+              f"FULL JOIN (SELECT * FROM days WHERE ds = DATE '{last}') t "
+              f"ON s.source_id = t.source_id AND s.destination_id = t.destination_id) WHERE bits_any <> 0")
+
+    def lut(byte: int) -> str:  # exact DECIMAL sum of the weights of the set bits of one byte of the bitmap
+        values = [sum(round(DECAY ** (8 * byte + j), 12) for j in range(8) if v >> j & 1) for v in range(256)]
+        return "[" + ", ".join(f"{v:.12f}::DECIMAL(18, 12)" for v in values) + "]"
+
+    luts = [lut(b) for b in range(4)]
+    decayed = lambda c: " + ".join(f"{luts[b]}[(({c} >> {8 * b}) & 255) + 1]" for b in range(4))
+    features = ", ".join(f"{decayed(f'bits_{t}')} AS decayed_{t}, bit_count(bits_{t})::BIGINT AS num_{t}" for t in TYPES)
+    derive = (f"CREATE OR REPLACE TABLE inc AS SELECT source_id, destination_id, {features}, "
+              f"bit_count((bits_any & -bits_any) - 1)::BIGINT AS last_age, floor(log2(bits_any))::BIGINT AS first_age "
+              f"FROM state")
+
+    con.execute(state_from_scratch(f"DATE '{last}' - 1"))
+    con.execute(full(f"DATE '{last}'", "agg"))
+    con.execute(update)
+    con.execute(derive)
+    window_rows = con.execute(f"SELECT count(*) FROM days WHERE ds > DATE '{last}' - {WINDOW}").fetchone()[0]
+    pairs = con.execute("SELECT count(*) FROM agg").fetchone()[0]
+    diff = con.execute("SELECT count(*) FROM ((FROM agg EXCEPT FROM inc) UNION ALL (FROM inc EXCEPT FROM agg))").fetchone()[0]
+    assert diff == 0, f"{diff} rows differ between the re-scanned and the incremental aggregate"
+    print(f"day {last}: {window_rows:,} window rows, {pairs:,} pairs; the incremental aggregate is identical "
+          f"(every column, every pair)\n")
+
+    def timed(sql_list):
+        cpu, wall = resource.getrusage(resource.RUSAGE_SELF), time.time()
+        for q in sql_list:
+            con.execute(q)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        return after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, time.time() - wall
+
+    results = {"re-scan 31 days": [], "incremental (update + derive)": [], "  of which update": []}
+    for _ in range(repeats):
+        results["re-scan 31 days"].append(timed([full(f"DATE '{last}'", "agg")]))
+        results["incremental (update + derive)"].append(timed([update, derive]))
+        results["  of which update"].append(timed([update]))
+    print("| aggregate of day T | CPU (s), median | wall (s), median |\n|---|---|---|")
+    for name, runs in results.items():
+        print(f"| {name} | {sorted(r[0] for r in runs)[len(runs) // 2]:.2f} | {sorted(r[1] for r in runs)[len(runs) // 2]:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", nargs="+", default=[])
     parser.add_argument("--lookback", type=Path)
+    parser.add_argument("--incremental", type=Path)
     args = parser.parse_args()
     if args.runs:
         runs(args.runs)
     if args.lookback:
         lookback(args.lookback)
+    if args.incremental:
+        incremental(args.incremental)
 
 
 if __name__ == "__main__":

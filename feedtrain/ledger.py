@@ -9,7 +9,8 @@ One rule for every location and engine (``Engine.replace_days`` writes the ledge
   built. A day whose upstream changed since is **stale**: building on it would mix old and new versions.
 
 A version is a hash of the day's content (row count and an order-independent sum of row hashes), so re-running a day
-that produces the same rows keeps its dependants current.
+that produces the same rows keeps its dependants current. Facts about a committed version can be kept against it:
+``feedtrain_column_means`` holds a version's column means, computed once by the drift check (feedtrain/quality.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ CREATE TABLE IF NOT EXISTS feedtrain_ledger (
 CREATE TABLE IF NOT EXISTS feedtrain_ledger_inputs (
     table_name VARCHAR NOT NULL, ds DATE NOT NULL, input_table VARCHAR NOT NULL, input_ds DATE NOT NULL,
     input_version VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS feedtrain_column_means (
+    table_name VARCHAR NOT NULL, ds DATE NOT NULL, version VARCHAR NOT NULL, column_name VARCHAR NOT NULL,
+    mean DOUBLE);
 """
 
 PRESENT, MISSING, INCOMPLETE, UNRECORDED = "present", "missing", "incomplete", "written outside the ledger"

@@ -91,3 +91,40 @@ def test_raw_sources_have_freshness_checks_and_a_stopped_sensor():
         assert checked[source] == "freshness_check"
         [sensor] = [s for s in defs.sensors if s.name == f"{location}_freshness"]
         assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+
+def test_drift_keeps_each_committed_days_means_and_never_reuses_a_replaced_days(realgraph):
+    """The trailing means are computed once per committed version (feedtrain_column_means): a second check reads
+    them instead of the table, and a day re-committed with other rows is measured again."""
+    from feedtrain import quality
+    from realgraph_assets.location import QUALITY
+
+    h = realgraph
+    h.write_days("labeled_candidates", labeled_days(30, 36))
+    kept = "SELECT count(DISTINCT ds), count(*) FROM feedtrain_column_means WHERE table_name = 'labeled_candidates'"
+    with h.warehouse.connect() as conn:
+        def drift_of_day_37():
+            conn.stage("staged_day", f"SELECT * REPLACE (DATE '{D(37)}' AS ds) FROM labeled_candidates "
+                                     f"WHERE ds = DATE '{D(36)}'")
+            results = quality.evaluate(conn, "labeled_candidates", "staged_day", D(37), QUALITY["labeled_candidates"])
+            return next(r for r in results if r.check_name == "drift")
+
+        assert drift_of_day_37().passed
+        days, rows = conn.rows(kept)[0]
+        assert days == 7 and rows > 7
+        conn.execute("DELETE FROM labeled_candidates WHERE ds < ?", [D(37)])  # only the kept means can answer now
+        conn.execute("INSERT INTO labeled_candidates SELECT * FROM staged_day")  # (rows outside the ledger: unread)
+        drift = drift_of_day_37()
+        assert drift.passed and "trailing 7 days" in drift.description
+        assert conn.rows(kept)[0] == (days, rows)
+        conn.execute("DELETE FROM labeled_candidates")
+
+    # Every trailing day re-committed with num_tweets x100: new versions, so the kept means of the old ones are unused
+    # and the (old-level) day 37 drifts against the new level.
+    h.write_days("labeled_candidates", labeled_days(30, 36, plant={d: {"num_tweets": 100} for d in range(30, 37)}))
+    h.write_days("labeled_candidates", labeled_days(36, 36).with_columns(ds=pl.lit(D(37))))
+    with h.warehouse.connect() as conn:
+        conn.stage("staged_day", f"SELECT * FROM labeled_candidates WHERE ds = DATE '{D(37)}'")
+        results = quality.evaluate(conn, "labeled_candidates", "staged_day", D(37), QUALITY["labeled_candidates"])
+        drift = next(r for r in results if r.check_name == "drift")
+        assert not drift.passed and "num_tweets" in drift.description
