@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -78,6 +79,7 @@ def inputs_json(inputs: dict[str, dict[dt.date, str]]) -> dict[str, dict[str, st
     return {t: {d.isoformat(): v for d, v in sorted(by_day.items())} for t, by_day in sorted(inputs.items())}
 
 
+@functools.cache  # importlib.metadata scans site-packages on every call: 6 ms, 8 packages, every model of every day
 def _version(package: str) -> str | None:
     try:
         return importlib.metadata.version(package)
