@@ -176,8 +176,9 @@ def trailing_means(conn, table: str, day: dt.date, measured: list[str]) -> np.nd
                 "version": [committed[r[0]] for r in fresh for _ in measured],
                 "column_name": [c for _ in fresh for c in measured],
                 "mean": pa.array([m for r in fresh for m in r[1:]], pa.float64())}))
-            conn.execute("INSERT INTO feedtrain_column_means SELECT ?, ds, version, column_name, mean "
-                         "FROM column_means_arrow", [table])
+            # Named columns: Spark stores its partition column (ds) last.
+            conn.execute("INSERT INTO feedtrain_column_means (table_name, ds, version, column_name, mean) "
+                         "SELECT ?, ds, version, column_name, mean FROM column_means_arrow", [table])
     days = sorted(d for d in committed if d in kept)
     return np.array([[kept[d].get(c) for c in measured] for d in days], dtype=float).reshape(-1, len(measured))
 

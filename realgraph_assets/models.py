@@ -125,6 +125,19 @@ def load_inputs(conn, suffix: str, day: dt.date) -> tuple[pl.DataFrame, pl.DataF
     return train, holdout
 
 
+def require_features(frame: pl.DataFrame, features: list[str], where: str) -> None:
+    """Every feature has a value on every row. A NULL would be read by LightGBM as "missing" and refused by the
+    logistic regression with a NumPy message; the usual cause is a feature column added after these days were built
+    (feedtrain/warehouse.py adds it to the stored table as NULLs), which rebuilding them fixes."""
+    for column in (c for c in features if c in frame.columns and frame[c].null_count()):
+        example = frame.filter(pl.col(column).is_null()).row(0, named=True)
+        raise dg.Failure(
+            f"{where}: feature column {column} is NULL in {frame[column].null_count()} of {frame.height} rows (e.g. "
+            f"source_id {example['source_id']}, destination_id {example['destination_id']}). A column added to the "
+            f"features after a day was built is NULL on that day: re-materialise candidates and everything downstream "
+            f"of it for the days involved.")
+
+
 def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.DataFrame, holdout: pl.DataFrame,
                      variant: str, kind: str, day: dt.date, inputs: dict) -> dict:
     """Fit the model on day T's train set, score it, the num_days heuristic and the simulator's oracle on day T+1's
@@ -135,6 +148,9 @@ def fit_and_evaluate(conn, store: ModelStore, config: ModelConfig, train: pl.Dat
         raise dg.Failure(f"{SCHEMA}.train{suffix} {day} or {SCHEMA}.labeled_candidates{suffix} {holdout_day} is empty")
     features = (FEATURES if config.include_id_features else FEATURES[2:]) + (
         [training.WEEKDAY_FACTOR] if config.weekday_factor else [])
+    for frame, where in ((train, f"{SCHEMA}.train{suffix} partition {day}"),
+                         (holdout, f"{SCHEMA}.labeled_candidates{suffix} partition {holdout_day}")):
+        require_features(frame, features, where)
     eval_mask = train["if_eval"].to_numpy()
     if kind == "boosted_trees":
         fitted = training.fit_boosted_trees(train, features, config.boosted_trees, eval_mask, WEEKDAY_RULE)

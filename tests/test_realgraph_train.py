@@ -172,3 +172,18 @@ def test_a_window_without_a_positive_fails_naming_the_days_and_why(realgraph):
                                          r"interactions.*max_window_days"):
         realgraph.materialize(["train"], T)
     assert realgraph.sql("SELECT count(*) FROM train") == [(0,)]
+
+
+def test_a_null_feature_fails_the_model_naming_the_table_day_column_and_a_row(realgraph):
+    """A feature column added after a day was built reads as NULL on that day: the model says so instead of letting
+    the logistic regression fail on NaN (or LightGBM silently learn "missing")."""
+    write_labeled_days(realgraph, range(30, 38))
+    realgraph.materialize(["train"], T)
+    # As in a warehouse made before the column existed (feedtrain/warehouse.py adds it nullable, NULL on old days).
+    realgraph.execute("ALTER TABLE train ALTER COLUMN long_num_days DROP NOT NULL")
+    realgraph.execute("UPDATE train SET long_num_days = NULL WHERE ds = ? AND label = 1", [T])
+    for model in ("light_ranker", "boosted_trees"):
+        with pytest.raises(dg.Failure, match=rf"realgraph.train partition {T}: feature column long_num_days is NULL "
+                                             r"in \d+ of \d+ rows \(e.g. source_id \d+, destination_id \d+\).*"
+                                             r"re-materialise candidates"):
+            realgraph.materialize([model], T)
