@@ -199,6 +199,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"error: {e}") from None
     print(f"{stats['events']:,} events -> {stats['rows']:,} pair-days over {stats['days']} days "
           f"({stats['first']} .. {stats['last']}, {stats['empty_days']} without events) in {args.out / TABLE}")
+    from .windows import days_needed  # here, not at the top: it loads Dagster, which converting does not need
+
+    print(days_needed(dt.date.fromisoformat(str(stats["first"])), dt.date.fromisoformat(str(stats["last"]))))
     print(f"next: FEEDTRAIN_REALGRAPH_SOURCE=files FEEDTRAIN_REALGRAPH_FILES={args.out.resolve()} "
           f"FEEDTRAIN_START_DATE={stats['first']} (README 'Use your own logs')")
 

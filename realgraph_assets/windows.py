@@ -34,3 +34,18 @@ def history_window(day: dt.date) -> list[dt.date]:
     """The days of a pair's long history on ``day``: [T - HISTORY_DAYS + 1, T], from the first event day on (a log
     younger than HISTORY_DAYS gives what it has, the same on every re-run)."""
     return [d for d in span(day, -(HISTORY_DAYS - 1)) if d >= EVENTS_START]
+
+
+def days_needed(first: dt.date, last: dt.date) -> str:
+    """What a log of days [first, last] can build, in the words of the layers above: the first candidates day needs
+    31 days of look-back, the first model day 7 labeled days and its holdout's labels (2 days after it)."""
+    candidates = first + dt.timedelta(days=LOOKBACK_DAYS - 1)
+    model = candidates + dt.timedelta(days=TRAIN_WINDOW_DAYS - 1)
+    needs = model + dt.timedelta(days=2 * LABEL_DELAY_DAYS)
+    if last >= needs:
+        return (f"first candidates day {candidates}, first model day {model}; model days up to "
+                f"{last - dt.timedelta(days=2 * LABEL_DELAY_DAYS)}")
+    return (f"warning: {(last - first).days + 1} days are too few for a model: the first model day, {model}, needs "
+            f"events up to {needs} ({LOOKBACK_DAYS} days of look-back, {TRAIN_WINDOW_DAYS} labeled days and its "
+            f"holdout's labels); " + (f"candidates build from {candidates}" if last >= candidates else
+                                      f"no candidates either (the first needs events {first}..{candidates})"))

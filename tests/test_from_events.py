@@ -1,6 +1,7 @@
 """A plain event log (who, whom, when, what) becomes Real Graph's daily files, which the door then loads."""
 
 import datetime as dt
+import re
 
 import duckdb
 import pyarrow as pa
@@ -111,3 +112,16 @@ def test_a_headerless_log_without_column_names_says_how_to_name_them(tmp_path):
     with pytest.raises(BadEvents, match=r"the log has \['column0', 'column1', 'column2'\].*--columns src,dst,ts"):
         convert(events, tmp_path / "logs", "src", "dst", "ts")
     convert(events, tmp_path / "logs", "column0", "column1", "column2")  # the detected names work as they are
+
+
+@pytest.mark.parametrize("days, says", [
+    (10, r"warning: 10 days are too few for a model: the first model day, 2026-07-07, needs events up to 2026-07-09 .*"
+         r"no candidates either \(the first needs events 2026-06-01..2026-07-01\)"),
+    (33, r"warning: 33 days are too few for a model.*candidates build from 2026-07-01"),
+    (39, r"first candidates day 2026-07-01, first model day 2026-07-07; model days up to 2026-07-07"),
+])
+def test_the_converter_says_what_the_logs_days_can_build(tmp_path, capsys, days, says):
+    events = write_events(tmp_path / "events.csv", [(1, 2, 0, "RT"), (1, 2, (days - 1) * 86_400, "RT")])
+    main([events, str(tmp_path / "logs"), "--source", "userA", "--destination", "userB", "--time", "timestamp",
+          "--type", "interaction", "--labels", "RT=num_retweets"])
+    assert re.search(says, capsys.readouterr().out)
