@@ -168,6 +168,10 @@ def trailing_means(conn, table: str, day: dt.date, measured: list[str]) -> np.nd
     if unseen:
         fresh = conn.rows(f"SELECT ds, {', '.join(f'avg({c}::DOUBLE)' for c in measured)} FROM {table} "
                           f"WHERE ds IN ({', '.join('?' for _ in unseen)}) GROUP BY ds", unseen)
+        # Rounded to 9 significant digits: a parallel avg() may differ in its last bits from run to run, and kept
+        # means are stored rows, which two builds from the same inputs must hold identically (tests/test_consistency.py);
+        # the check's tolerance is at least 5 % of a mean.
+        fresh = [(ds, *(None if m is None else float(f"{m:.9g}") for m in means)) for ds, *means in fresh]
         for ds, *means in fresh:
             kept[ds] = dict(zip(measured, means))
         if fresh:
