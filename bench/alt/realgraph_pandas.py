@@ -1,10 +1,17 @@
 """One day of the Real Graph chain in pandas (+ NumPy for FARM_FINGERPRINT, feedtrain.hashing), from the day's
-inputs exported as Parquet by the bench's setup."""
+inputs exported as Parquet by the bench's setup, with every feature the assets compute."""
 
 import datetime as dt
 import math
 import time
 from pathlib import Path
+
+# every feature the assets compute
+FEATURES = ["num_days", "num_tweets", "days_since_last_interaction", "label_types", "num_follows", "num_favorites",
+            "num_tweet_clicks", "num_profile_views", "days_since_first_interaction", "decayed_days", "decayed_explicit",
+            "decayed_favorites", "decayed_replies", "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks",
+            "decayed_profile_views", "reciprocal_decayed_days", "source_share", "destination_in_degree",
+            "long_num_days"]
 
 
 def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
@@ -13,7 +20,8 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     import pyarrow as pa
 
     from feedtrain import hashing
-    from realgraph_assets.labels import BIT, VARIANTS
+    from realgraph_assets.labels import BIT, EXPLICIT_MASK, VARIANTS
+    from realgraph_assets.windows import DAILY_DECAY
 
     imported = time.time()
     src = home / "inputs"
@@ -49,18 +57,39 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     f["rn"] = f.groupby("source_id").cumcount() + 1
     done("tweeting_follows", f[f.rn <= 2000].drop(columns="fp").reset_index(drop=True))
 
-    w = read("interaction_days")
-    mask = w["label_mask"].to_numpy()
+    hist = read("interaction_days")
+    hist["age"] = (t - pd.to_datetime(hist["ds"])).dt.days
+    w = hist[hist.age <= 30].reset_index(drop=True)
+    mask, age = w["label_mask"].to_numpy(), w["age"].to_numpy()
+    # pow(0.955, age) as DECIMAL(18, 12), held as integer units of 1e-12: the sums are exact, as the assets' are
+    units = np.rint(DAILY_DECAY ** age * 1e12).astype("int64")
+    decayed_masks = {"decayed_days": -1, "decayed_explicit": EXPLICIT_MASK,
+                     **{f"decayed_{n}": BIT[f"num_{n}"] for n in ["favorites", "replies", "retweets", "mentions",
+                                                                "tweet_clicks", "profile_views"]}}
     # per label name, the pair's days with it: num_follows etc. are four of them; label_types = names seen at all
-    agg = w[keys].assign(num_days=1, last_day=pd.to_datetime(w["ds"]), **{n: (mask & BIT[n] != 0) for n in BIT}).groupby(
-        keys, sort=False).agg(num_days=("num_days", "sum"), last_day=("last_day", "max"),
-                              **{n: (n, "sum") for n in BIT}).reset_index()
+    agg = w[keys].assign(num_days=1, last_age=age, first_age=age, **{n: (mask & BIT[n] != 0) for n in BIT},
+                         **{c: np.where(mask & m != 0, units, 0) for c, m in decayed_masks.items()}).groupby(
+        keys, sort=False).agg(num_days=("num_days", "sum"), last_age=("last_age", "min"), first_age=("first_age", "max"),
+                              **{n: (n, "sum") for n in BIT}, **{c: (c, "sum") for c in decayed_masks}).reset_index()
     agg["label_types"] = (agg[list(BIT)] > 0).sum(axis=1)
+    total = agg.groupby("source_id")["decayed_days"].transform("sum")
+    agg["source_share"] = (agg["decayed_days"] / 1e12) / (total / 1e12)
+    agg["destination_in_degree"] = agg.groupby("destination_id")["source_id"].transform("size")
+    reverse = agg[keys + ["decayed_days"]].rename(columns={"source_id": "destination_id", "destination_id": "source_id",
+                                                            "decayed_days": "reciprocal_decayed_days"})
+    agg = agg.merge(reverse, on=keys, how="left")
     p = agg.merge(tables["tweeting_follows"][keys + ["num_tweets"]], on=keys, how="outer")
-    p["days_since_last_interaction"] = (t - pd.to_datetime(p["last_day"])).dt.days.fillna(30).astype("int64")
+    p["days_since_last_interaction"] = p["last_age"].fillna(30).astype("int64")
+    p["days_since_first_interaction"] = p["first_age"].fillna(31).astype("int64")
     for c in ["num_days", "num_tweets", "label_types", "num_follows", "num_favorites", "num_tweet_clicks",
-              "num_profile_views"]:
+              "num_profile_views", "destination_in_degree"]:
         p[c] = p[c].fillna(0).astype("int64")
+    for c in [*decayed_masks, "reciprocal_decayed_days"]:
+        p[c] = p[c].fillna(0) / 1e12
+    p["source_share"] = p["source_share"].fillna(0.0)
+    history = hist[hist.age <= 90].groupby(keys, sort=False).size().rename("long_num_days")
+    p = p.join(history, on=keys)
+    p["long_num_days"] = p["long_num_days"].fillna(0).astype("int64")
     neg = read("interaction_graph_agg_negative_edge_snapshot")
     neg["ds"] = pd.to_datetime(neg["ds"])
     p = p.merge(neg.loc[neg.ds == t, keys].drop_duplicates().assign(_neg=True), on=keys, how="left")
@@ -69,8 +98,7 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     p = p.sort_values(["source_id", "num_days", "num_tweets", "fp", "destination_id"],
                       ascending=[True, False, False, True, True])
     p["rn"] = p.groupby("source_id", sort=False).cumcount() + 1
-    cand = p[p.rn <= 2000][["rn", "source_id", "destination_id", "num_days", "num_tweets", "days_since_last_interaction",
-                            "label_types", "num_follows", "num_favorites", "num_tweet_clicks", "num_profile_views"]]
+    cand = p[p.rn <= 2000][["rn", "source_id", "destination_id", *FEATURES]]
     done("candidates", cand.reset_index(drop=True))
 
     b = hashing.pair_bucket(pa.array(cand.source_id.to_numpy()), pa.array(cand.destination_id.to_numpy()))
@@ -83,8 +111,7 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
         s["label"] = ((s["label_mask"].fillna(0).astype("int64") & positive_mask) != 0).astype("int32")
         s = s.merge(next_neg, on=keys, how="left")
         s = s[s._neg.isna()]
-        labeled = s[["source_id", "destination_id", "label", "num_days", "num_tweets", "num_follows", "num_favorites",
-                     "num_tweet_clicks", "num_profile_views", "days_since_last_interaction", "label_types"]]
+        labeled = s[["source_id", "destination_id", "label", *FEATURES]]
         done(f"labeled_candidates{suffix}", labeled.reset_index(drop=True))
 
         past = read(f"labeled_candidates{suffix}").rename(columns={"ds": "label_ds"})[list(labeled) + ["label_ds"]]

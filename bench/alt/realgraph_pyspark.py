@@ -1,10 +1,18 @@
 """One day of the Real Graph chain as a hand-written PySpark job in local mode, from the day's inputs exported as
-Parquet by the bench's setup. FARM_FINGERPRINT is a pandas UDF over feedtrain.hashing (Spark has no FarmHash).
+Parquet by the bench's setup, with every feature the assets compute. FARM_FINGERPRINT is a pandas UDF over feedtrain.hashing (Spark has no FarmHash).
 Each step writes its Parquet output and the next reads it back, as a job of separate Spark SQL steps would."""
 
 import datetime as dt
 import time
 from pathlib import Path
+
+DECAYED = ["decayed_days", "decayed_explicit", "decayed_favorites", "decayed_replies", "decayed_retweets",
+           "decayed_mentions", "decayed_tweet_clicks", "decayed_profile_views", "reciprocal_decayed_days",
+           "source_share"]
+# every feature the assets compute, in the order the labeled step selects them
+FEATURES = ", ".join(["num_days", "num_tweets", "days_since_last_interaction", "label_types", "num_follows",
+                      "num_favorites", "num_tweet_clicks", "num_profile_views", "days_since_first_interaction",
+                      *DECAYED, "destination_in_degree", "long_num_days"])
 
 
 def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
@@ -14,7 +22,8 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     from pyspark.sql.functions import pandas_udf
 
     from feedtrain import hashing
-    from realgraph_assets.labels import ALL_LABELS, BIT, VARIANTS
+    from realgraph_assets.labels import ALL_LABELS, BIT, EXPLICIT_MASK, VARIANTS
+    from realgraph_assets.windows import DAILY_DECAY
 
     imported = time.time()
     steps, clock = {}, [time.time()]
@@ -63,33 +72,57 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
             LEFT JOIN (SELECT user_id, count(*) AS num_tweets FROM in_public_tweets GROUP BY user_id) c
               ON c.user_id = f.destination_id) WHERE rn <= 2000""")
     bit = lambda n: BIT[f"num_{n}"]  # noqa: E731
+    decayed = lambda name, mask: (  # noqa: E731  -- DECIMAL weights: the sum is exact, whatever the order of addition
+        f"coalesce(sum(w) FILTER (WHERE label_mask & {mask} <> 0), 0) AS decayed_{name}")
     step("candidates", f"""
-        WITH w AS (
+        WITH d AS (
+            SELECT source_id, destination_id, label_mask, datediff({t}, ds) AS age,
+                   CAST(pow({DAILY_DECAY}, datediff({t}, ds)) AS DECIMAL(18, 12)) AS w
+            FROM in_interaction_days WHERE ds BETWEEN date_sub({t}, 30) AND {t}),
+        w AS (
             SELECT source_id, destination_id, count(*) AS num_days,
                    count_if(label_mask & {bit('follows')} <> 0) AS num_follows,
                    count_if(label_mask & {bit('favorites')} <> 0) AS num_favorites,
                    count_if(label_mask & {bit('tweet_clicks')} <> 0) AS num_tweet_clicks,
                    count_if(label_mask & {bit('profile_views')} <> 0) AS num_profile_views,
-                   max(ds) AS last_day, bit_count(bit_or(label_mask)) AS label_types
-            FROM in_interaction_days GROUP BY source_id, destination_id),
+                   min(age) AS last_age, max(age) AS first_age, bit_count(bit_or(label_mask)) AS label_types,
+                   sum(w) AS decayed_days, {decayed('explicit', EXPLICIT_MASK)},
+                   {', '.join(decayed(n, bit(n)) for n in ['favorites', 'replies', 'retweets', 'mentions',
+                                                          'tweet_clicks', 'profile_views'])}
+            FROM d GROUP BY source_id, destination_id),
+        src AS (SELECT source_id, sum(decayed_days) AS total FROM w GROUP BY source_id),
+        dst AS (SELECT destination_id, count(*) AS destination_in_degree FROM w GROUP BY destination_id),
+        x AS (
+            SELECT w.*, coalesce(r.decayed_days, 0) AS reciprocal_decayed_days,
+                   CAST(w.decayed_days AS DOUBLE) / CAST(src.total AS DOUBLE) AS source_share, dst.destination_in_degree
+            FROM w JOIN src ON src.source_id = w.source_id JOIN dst ON dst.destination_id = w.destination_id
+            LEFT JOIN w r ON r.source_id = w.destination_id AND r.destination_id = w.source_id),
         p AS (
-            SELECT coalesce(w.source_id, f.source_id) AS source_id,
-                   coalesce(w.destination_id, f.destination_id) AS destination_id,
+            SELECT coalesce(x.source_id, f.source_id) AS source_id,
+                   coalesce(x.destination_id, f.destination_id) AS destination_id,
                    coalesce(num_days, 0) AS num_days, coalesce(f.num_tweets, 0) AS num_tweets,
-                   coalesce(datediff({t}, last_day), 30) AS days_since_last_interaction,
+                   coalesce(last_age, 30) AS days_since_last_interaction,
                    coalesce(label_types, 0) AS label_types, coalesce(num_follows, 0) AS num_follows,
                    coalesce(num_favorites, 0) AS num_favorites, coalesce(num_tweet_clicks, 0) AS num_tweet_clicks,
-                   coalesce(num_profile_views, 0) AS num_profile_views
-            FROM w FULL JOIN tweeting_follows f ON f.source_id = w.source_id AND f.destination_id = w.destination_id),
+                   coalesce(num_profile_views, 0) AS num_profile_views,
+                   coalesce(first_age, 31) AS days_since_first_interaction,
+                   {', '.join(f"CAST(coalesce({c}, 0) AS DOUBLE) AS {c}" for c in DECAYED)},
+                   coalesce(destination_in_degree, 0) AS destination_in_degree
+            FROM x FULL JOIN tweeting_follows f ON f.source_id = x.source_id AND f.destination_id = x.destination_id),
+        h AS (  -- the pair's long history: interaction days over [T-90, T]
+            SELECT source_id, destination_id, count(*) AS long_num_days FROM in_interaction_days
+            WHERE ds BETWEEN date_sub({t}, 90) AND {t} GROUP BY source_id, destination_id),
         allowed AS (
-            SELECT p.* FROM p LEFT ANTI JOIN (SELECT source_id, destination_id
+            SELECT p.*, coalesce(h.long_num_days, 0) AS long_num_days,
+                   farm_fingerprint(concat(p.source_id, '_', p.destination_id)) AS fp
+            FROM p LEFT JOIN h ON h.source_id = p.source_id AND h.destination_id = p.destination_id
+            LEFT ANTI JOIN (SELECT source_id, destination_id
                 FROM in_interaction_graph_agg_negative_edge_snapshot WHERE ds = {t}) n
             ON n.source_id = p.source_id AND n.destination_id = p.destination_id)
-        SELECT rn, source_id, destination_id, num_days, num_tweets, days_since_last_interaction, label_types,
-               num_follows, num_favorites, num_tweet_clicks, num_profile_views FROM (
+        SELECT rn, source_id, destination_id, {FEATURES} FROM (
             SELECT row_number() OVER (PARTITION BY source_id ORDER BY num_days DESC, num_tweets DESC, fp,
                                       destination_id) AS rn, *
-            FROM (SELECT *, farm_fingerprint(concat(source_id, '_', destination_id)) AS fp FROM allowed))
+            FROM allowed)
         WHERE rn <= 2000""")
     step("candidates_sampled", """
         SELECT * FROM candidates
@@ -98,16 +131,14 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     for suffix, mask in ((v.suffix, v.positive_mask) for v in VARIANTS.values()):
         step(f"labeled_candidates{suffix}", f"""
             SELECT s.source_id, s.destination_id, CAST(coalesce(i.label_mask, 0) & {mask} <> 0 AS INT) AS label,
-                   s.num_days, s.num_tweets, s.num_follows, s.num_favorites, s.num_tweet_clicks, s.num_profile_views,
-                   s.days_since_last_interaction, s.label_types
+                   {', '.join(f's.{c}' for c in FEATURES.split(', '))}
             FROM candidates_sampled s
             LEFT JOIN interaction_days i ON i.source_id = s.source_id AND i.destination_id = s.destination_id
             LEFT ANTI JOIN (SELECT source_id, destination_id FROM in_interaction_graph_agg_negative_edge_snapshot
                             WHERE ds = {t1}) n ON n.source_id = s.source_id AND n.destination_id = s.destination_id""")
         step(f"train{suffix}", f"""
             WITH w AS (
-                SELECT source_id, destination_id, label, num_days, num_tweets, num_follows, num_favorites,
-                       num_tweet_clicks, num_profile_views, days_since_last_interaction, label_types, ds AS label_ds
+                SELECT source_id, destination_id, label, {FEATURES}, ds AS label_ds
                 FROM in_labeled_candidates{suffix}
                 UNION ALL SELECT *, {t} AS label_ds FROM labeled_candidates{suffix}),
             r AS (  -- every positive; negatives for a 5 % positive share, but at least 20,000 rows
