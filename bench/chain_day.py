@@ -162,7 +162,8 @@ def child(args) -> None:
     else:
         sys.path.insert(0, str(ROOT / "bench" / "alt"))
         module = {"duckdb": "realgraph_duckdb", "pandas": "realgraph_pandas", "pyspark": "realgraph_pyspark",
-                  "recap_dagster": "recap_day", "recap_duckdb": "recap_day"}[args.child]
+                  "recap_dagster": "recap_day", "recap_duckdb": "recap_day", "recap_pandas": "recap_pandas",
+                  "recap_pyspark": "recap_pyspark"}[args.child]
         report = __import__(module).run(home, day, out, args.child)
     report["finished"] = time.time()
     print("BENCH " + json.dumps(report), flush=True)
@@ -355,7 +356,7 @@ def main() -> None:
         import recap_day
 
         args.home, args.world, args.users = str(home / "recap"), args.recap_world, None
-        os.environ.update(FEEDTRAIN_HOME=args.home, FEEDTRAIN_WORLD=args.world)
+        os.environ.update(FEEDTRAIN_HOME=args.home, FEEDTRAIN_RECAP_WORLD=args.world)
         Path(args.home).mkdir(exist_ok=True)
         recap_day.setup(Path(args.home))
         args.day = recap_day.BENCH_DAY.isoformat()

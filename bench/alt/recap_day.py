@@ -37,12 +37,31 @@ def setup(home: Path) -> None:
     started = time.time()
     materialize_days(defs, "recap", ["group:recap_sources"], EVENTS_START, BENCH_DAY + dt.timedelta(days=1),
                      instance=dg.DagsterInstance.ephemeral())
+    export_inputs(home, BENCH_DAY)
     print(f"recap setup: {time.time() - started:.0f}s", flush=True)
     (home / "recap_setup.json").write_text(json.dumps({"day": BENCH_DAY.isoformat()}))
 
 
+def export_inputs(home: Path, day: dt.date) -> None:
+    """Day T's raw inputs as Parquet under ``home/inputs`` (one file per table, the days the chain reads) for the
+    pandas and PySpark jobs, which read files as such jobs do, not the DuckDB warehouse."""
+    import duckdb
+
+    out = home / "inputs"
+    out.mkdir(exist_ok=True)
+    first, last = day - dt.timedelta(days=FEATURE_PARAMS["window_days"]), day + dt.timedelta(days=LABEL_PARAMS["label_delay_days"])
+    con = duckdb.connect(str(home / "recap_warehouse.duckdb"), read_only=True)
+    for table, where in {"impressions": f"ds BETWEEN DATE '{first}' AND DATE '{day}'",
+                         "engagements": f"ds BETWEEN DATE '{first}' AND DATE '{last}'",
+                         "follows": f"ds <= DATE '{day}'",
+                         "tweets": f"ds BETWEEN DATE '{day}' - {FEATURE_PARAMS['candidate_days']} AND DATE '{day}'",
+                         "users": f"ds = DATE '{day}'"}.items():
+        con.execute(f"COPY (SELECT * FROM recap.{table} WHERE {where}) TO '{out / table}.parquet' (FORMAT parquet)")
+    con.close()
+
+
 def run(home: Path, day: dt.date, out: Path, alt: str) -> dict:
-    return (run_dagster if alt == "recap_dagster" else run_duckdb)(home, day, out)
+    return {"recap_dagster": run_dagster, "recap_duckdb": run_duckdb}[alt](home, day, out)
 
 
 def run_dagster(home: Path, day: dt.date, out: Path) -> dict:
