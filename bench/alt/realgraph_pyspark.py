@@ -3,6 +3,7 @@ Parquet by the bench's setup, with every feature the assets compute. FARM_FINGER
 Each step writes its Parquet output and the next reads it back, as a job of separate Spark SQL steps would."""
 
 import datetime as dt
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +14,13 @@ DECAYED = ["decayed_days", "decayed_explicit", "decayed_favorites", "decayed_rep
 FEATURES = ", ".join(["num_days", "num_tweets", "days_since_last_interaction", "label_types", "num_follows",
                       "num_favorites", "num_tweet_clicks", "num_profile_views", "days_since_first_interaction",
                       *DECAYED, "destination_in_degree", "long_num_days"])
+
+
+def jvm_cpu_seconds(spark) -> float:
+    """User + system CPU seconds of the local Spark JVM so far: the harness's wait4 misses it (this process never
+    reaps the JVM, which PySpark launches as a child)."""
+    fields = Path(f"/proc/{spark.sparkContext._gateway.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime, stime, cutime, cstime
 
 
 def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
@@ -149,5 +157,6 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
             FROM w CROSS JOIN r
             WHERE fingerprint_uniform(concat_ws('_', source_id, destination_id, datediff(label_ds, DATE '1970-01-01'), 0))
                   < CASE WHEN label = 1 THEN 1.0D ELSE neg_rate END""")
+    jvm_cpu = jvm_cpu_seconds(spark)
     spark.stop()
-    return {"imported": imported, "steps": steps}
+    return {"imported": imported, "steps": steps, "jvm_cpu": jvm_cpu}

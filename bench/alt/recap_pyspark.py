@@ -9,6 +9,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
+from realgraph_pyspark import jvm_cpu_seconds
 from recap_day import FEATURE_PARAMS, LABEL_PARAMS, SQL
 
 
@@ -59,5 +60,6 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
             FROM impression_features f JOIN impressions_labeled l ON l.impression_id = f.impression_id
             WHERE fingerprint_uniform(concat_ws('_', f.impression_id, {salt}, 0))
                   < CASE WHEN l.{head.column} = 1 THEN {pos} ELSE {neg} END""", "training_datasets")
+    jvm_cpu = jvm_cpu_seconds(spark)
     spark.stop()
-    return {"imported": imported, "steps": steps}
+    return {"imported": imported, "steps": steps, "jvm_cpu": jvm_cpu}
