@@ -14,7 +14,8 @@
 
 Alternatives: ``dagster`` (the assets through ``feedtrain.driver``), ``duckdb`` (bench/alt/realgraph_day.sql),
 ``pandas`` (bench/alt/realgraph_pandas.py), ``pyspark`` (bench/alt/realgraph_pyspark.py, local[*]); for Recap
-``recap_dagster`` vs ``recap_duckdb``. Outputs and worlds stay under ``--home`` (use /tmp).
+``recap_dagster``, ``recap_duckdb`` (bench/alt/recap_day.py), ``recap_pandas`` and ``recap_pyspark``. Every alternative
+computes every column the assets store and is checked on all of them. Outputs and worlds stay under ``--home`` (/tmp).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def columns(features: list[str]) -> dict[str, list[str]]:
 COLUMNS = columns(BASIC_FEATURES + PAIR_FEATURES)
 REALGRAPH_STEPS = list(COLUMNS)
 ALTERNATIVES = ["dagster", "duckdb", "pandas", "pyspark"]
+RECAP_ALTERNATIVES = ["recap_dagster", "recap_duckdb", "recap_pandas", "recap_pyspark"]
 
 
 def day_of(table: str, day: dt.date) -> dt.date:
@@ -322,7 +324,7 @@ def main() -> None:
     parser.add_argument("--day", default=BENCH_DAY.isoformat())
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--recap-world", default="default", help="Recap's world preset")
-    parser.add_argument("--only", nargs="+", default=ALTERNATIVES + ["recap_dagster", "recap_duckdb"])
+    parser.add_argument("--only", nargs="+", default=ALTERNATIVES + RECAP_ALTERNATIVES)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
