@@ -127,7 +127,11 @@ def fingerprint64(strings) -> np.ndarray:
 
 
 def _decimal(ids) -> pa.Array:
-    return pc.cast(pa.array(ids, type=pa.int64()) if not isinstance(ids, pa.Array) else ids, pa.string())
+    # A ChunkedArray (what a query returns) is combined, not passed to pa.array: that converts it value by value in
+    # Python (2.7 s for a 2.5M-row pair key, against 0.17 s).
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    return pc.cast(ids if isinstance(ids, pa.Array) else pa.array(ids, type=pa.int64()), pa.string())
 
 
 def pair_key(*columns, sep: str = "_") -> pa.Array:

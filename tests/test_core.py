@@ -34,6 +34,19 @@ def test_pair_and_user_buckets_follow_the_sql_rules():
     assert pair_bucket(ids, ids + 1).tolist() == ref
 
 
+def test_a_query_result_hashes_as_its_values_do():
+    # conn.arrow() returns ChunkedArrays (several chunks past ~1M rows, or none for an empty day); they are combined,
+    # not converted value by value, and must hash exactly as the plain values do
+    import pyarrow as pa
+
+    ids = np.array([2**62, -5, 0, 987654321987654321, 7])
+    chunked = pa.chunked_array([pa.array(ids[:2]), pa.array([], pa.int64()), pa.array(ids[2:])])
+    assert pair_bucket(chunked, chunked).tolist() == pair_bucket(ids, ids).tolist()
+    assert user_bucket(chunked, 10).tolist() == user_bucket(ids, 10).tolist()
+    assert uniform(chunked, ids).tolist() == uniform(ids, ids).tolist()
+    assert len(uniform(pa.chunked_array([], pa.int64()))) == 0
+
+
 def test_uniform_is_deterministic_and_uniform():
     a = np.arange(100_000)
     u = uniform(a, a * 7, np.full(len(a), 3))
