@@ -36,7 +36,8 @@ def parse(home: Path) -> dict:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if cells[0] == "alternative":
             header = cells
-        elif header and len(cells) == len(header) and re.fullmatch(r"[\d.]+", cells[1]):
+        elif header and len(cells) == len(header) and re.fullmatch(r"[\d.]+", cells[1]) \
+                and not cells[0].startswith("recap"):  # Real Graph's rows only (chain_day.md may hold Recap's too)
             row = dict(zip(header, cells))
             rows[cells[0]] = {"wall": float(row["wall (s)"]), "cpu": float(row.get("CPU (s)", "nan")),
                               "rss": float(row["peak RSS (GiB)"])}
