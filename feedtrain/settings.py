@@ -7,6 +7,7 @@ import time. ``./run.sh`` sets them all; each has a default for running the code
 | FEEDTRAIN_WORLD | ``RealGraphSimulator.preset`` | ``default`` |
 | FEEDTRAIN_RECAP_WORLD | ``RecapSimulator.preset`` | ``tiny`` |
 | FEEDTRAIN_REALGRAPH_SEED, FEEDTRAIN_RECAP_SEED | the simulators' ``seed`` | 7, 11 |
+| FEEDTRAIN_DUCKDB_MEMORY_LIMIT | ``Warehouse.duckdb_memory_limit`` (spill beyond it) | DuckDB's, 80 % of RAM |
 
 Read at import, and why: FEEDTRAIN_START_DATE / FEEDTRAIN_<LOCATION>_START_DATE (``feedtrain/partitions.py``: Dagster
 builds the partitions definitions when it loads a location, before any resource exists); and, until the DuckDB IO

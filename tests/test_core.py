@@ -112,3 +112,15 @@ def test_label_history_is_an_inline_svg_with_each_series_range_in_its_caption():
     rows = [tuple(map(int, p.split(","))) for p in svg.findall("{http://www.w3.org/2000/svg}polyline")[0].get("points").split()]
     assert rows[0] == (0, 100) and rows[-1] == (100, 0) and len(rows) == 14  # rising: bottom left to top right
     assert "blue: rows 40,000..40,481" in md and "red: positive rate 0.02..0.02" in md and "2026-07-01..2026-07-14" in md
+
+
+def test_warehouse_memory_limit_is_applied_and_a_bad_size_is_named(tmp_path):
+    from feedtrain.warehouse import Warehouse
+
+    kwargs = dict(schema_name="t", ddl_path=str(tmp_path / "ddl.sql"), database=str(tmp_path / "t.duckdb"))
+    (tmp_path / "ddl.sql").write_text("CREATE TABLE IF NOT EXISTS x (a INTEGER);")
+    with Warehouse(**kwargs, duckdb_memory_limit="512MB").connect() as conn:
+        assert conn.scalar("SELECT current_setting('memory_limit')") == "488.2 MiB"  # 512 MB in DuckDB's binary units
+    with pytest.raises(ValueError, match="'half of it'.*512MB"):
+        with Warehouse(**kwargs, duckdb_memory_limit="half of it").connect():
+            pass
