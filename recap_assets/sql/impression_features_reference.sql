@@ -1,8 +1,11 @@
 -- The point-in-time check's independent recomputation of impression_features for a sample of impressions
 -- (temp table sample_impressions). Written differently on purpose: every feature is a filtered count over the raw
--- events joined by timestamp only ("e.ts < the impression's ts", windows as timestamp ranges), with no ds partition
--- pruning, no ASOF join and no cumulative sums. If the main query ever reads an event at or after an impression, or
--- gets a window wrong, the two disagree.
+-- events joined by timestamp only ("e.ts < the impression's ts", windows as timestamp ranges), with no ASOF join and
+-- no cumulative sums. If the main query ever reads an event at or after an impression, or gets a window wrong, the
+-- two disagree. The raw tables are read over [T - window - 1, T + 1] only (the `ds BETWEEN` conditions): a day wider
+-- than any window on each side, so no event the timestamp conditions count is cut (the input contract keeps ts within
+-- its ds), and the check's cost follows the window rather than the whole history (a year of logs would be read for
+-- every day).
 WITH s AS (
     SELECT impression_id, viewer_id, tweet_id, author_id, ts, $ds::TIMESTAMP AS day_start FROM sample_impressions
 ),
@@ -13,6 +16,7 @@ by_viewer AS (
            e.ts >= s.ts - INTERVAL ($realtime_hours) HOUR AS in_realtime,
            date_diff('day', e.ts::DATE, s.day_start::DATE) AS days_ago
     FROM s JOIN engagements e ON e.user_id = s.viewer_id AND e.ts < s.ts
+        AND e.ds BETWEEN $ds::DATE - ($window_days + 1) AND $ds::DATE + 1
     WHERE e.engagement_type <> 'reply_engaged_by_author'
 ),
 viewer_f AS (
@@ -46,6 +50,7 @@ viewer_seen AS (
            count(*) FILTER (WHERE x.author_id = s.author_id AND x.ts >= s.day_start - INTERVAL ($window_days) DAY
                             AND x.ts < s.day_start) AS va_impressions_50d
     FROM s JOIN impressions x ON x.viewer_id = s.viewer_id AND x.ts < s.ts
+        AND x.ds BETWEEN $ds::DATE - ($window_days + 1) AND $ds::DATE + 1
     GROUP BY s.impression_id
 ),
 author_f AS (
@@ -57,12 +62,14 @@ author_f AS (
            count(*) FILTER (WHERE e.engagement_type = 'report') AS a_report_50d,
            count(*) FILTER (WHERE e.engagement_type = 'reply_engaged_by_author') AS a_reply_engaged_by_author_50d
     FROM s JOIN engagements e ON e.author_id = s.author_id
+        AND e.ds BETWEEN $ds::DATE - ($window_days + 1) AND $ds::DATE + 1
         AND e.ts >= s.day_start - INTERVAL ($window_days) DAY AND e.ts < s.day_start
     GROUP BY s.impression_id
 ),
 author_seen AS (
     SELECT s.impression_id, count(*) AS a_impressions_50d
     FROM s JOIN impressions x ON x.author_id = s.author_id
+        AND x.ds BETWEEN $ds::DATE - ($window_days + 1) AND $ds::DATE + 1
         AND x.ts >= s.day_start - INTERVAL ($window_days) DAY AND x.ts < s.day_start
     GROUP BY s.impression_id
 ),
@@ -81,11 +88,13 @@ tweet_f AS (
            count(*) FILTER (WHERE e.engagement_type = 'reply') AS t_replies,
            count(*) FILTER (WHERE e.engagement_type = 'retweet') AS t_retweets
     FROM s JOIN engagements e ON e.tweet_id = s.tweet_id AND e.ts < s.ts
+        AND e.ds BETWEEN $ds::DATE - ($window_days + 1) AND $ds::DATE + 1
     GROUP BY s.impression_id
 ),
 tweet_seen AS (
     SELECT s.impression_id, count(*) AS t_impressions
     FROM s JOIN impressions x ON x.tweet_id = s.tweet_id AND x.ts < s.ts
+        AND x.ds BETWEEN $ds::DATE - ($window_days + 1) AND $ds::DATE + 1
     GROUP BY s.impression_id
 )
 SELECT s.impression_id,
@@ -132,7 +141,8 @@ SELECT s.impression_id,
        (fl.impression_id IS NOT NULL)::DOUBLE AS in_network,
        hour(s.ts)::DOUBLE AS hour_of_day
 FROM s
-LEFT JOIN (SELECT DISTINCT ON (tweet_id) * FROM tweets) t ON t.tweet_id = s.tweet_id
+LEFT JOIN (SELECT DISTINCT ON (tweet_id) * FROM tweets WHERE ds BETWEEN $ds::DATE - ($window_days + 1) AND $ds::DATE + 1) t
+    ON t.tweet_id = s.tweet_id
 LEFT JOIN viewer_f v USING (impression_id)
 LEFT JOIN viewer_seen vs USING (impression_id)
 LEFT JOIN author_f a USING (impression_id)
