@@ -289,7 +289,8 @@ def report(args, runs: dict[str, list[dict]], tables: dict[str, list[str]], titl
              "within the table). "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {len(next(iter(runs.values())))} round(s) done. "
              "CPU = user + system seconds of the process and the children it reaped (wait4), plus PySpark's JVM (read "
-             "from /proc before the session stops), the figure least moved by the other agents' load; wall and the per-step times are elapsed time.", "",
+             "from /proc before the session stops), the figure least moved by the other agents' load; wall and the "
+             "per-step times are elapsed time.", "",
              "| alternative | wall (s) | CPU (s) | start-up: imports (s) | steps (s) | rest (s) | peak RSS (GiB) | "
              f"wall: {first} / this | CPU: {first} / this |", "|---|---|---|---|---|---|---|---|---|"]
     cpus = {alt: med([r["cpu"] for r in rs]) for alt, rs in runs.items()}

@@ -101,13 +101,14 @@ class Warehouse(dg.ConfigurableResource):
             with bigquery.connect(self.bigquery_project, self.bigquery_location, self.schema_name, ddl) as engine:
                 yield engine
             return
+        memory_limit = self.duckdb_memory_limit.strip()
+        if memory_limit and not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):  # before any file is made
+            raise ValueError(f"Warehouse.duckdb_memory_limit (FEEDTRAIN_DUCKDB_MEMORY_LIMIT) "
+                             f"{self.duckdb_memory_limit!r} is not a size such as 512MB, 3GB or 4GiB")
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with DuckDBResource(database=self.path).get_connection() as conn:
-            if self.duckdb_memory_limit:
-                if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", self.duckdb_memory_limit.strip()):
-                    raise ValueError(f"Warehouse.duckdb_memory_limit (FEEDTRAIN_DUCKDB_MEMORY_LIMIT) "
-                                     f"{self.duckdb_memory_limit!r} is not a size such as 512MB, 3GB or 4GiB")
-                conn.execute(f"SET memory_limit = '{self.duckdb_memory_limit.strip()}'")
+            if memory_limit:
+                conn.execute(f"SET memory_limit = '{memory_limit}'")
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
             conn.execute(f"USE {self.schema_name}")
             conn.execute(ledger.DDL)

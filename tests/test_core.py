@@ -121,6 +121,8 @@ def test_warehouse_memory_limit_is_applied_and_a_bad_size_is_named(tmp_path):
     (tmp_path / "ddl.sql").write_text("CREATE TABLE IF NOT EXISTS x (a INTEGER);")
     with Warehouse(**kwargs, duckdb_memory_limit="512MB").connect() as conn:
         assert conn.scalar("SELECT current_setting('memory_limit')") == "488.2 MiB"  # 512 MB in DuckDB's binary units
+    bad = dict(kwargs, database=str(tmp_path / "never.duckdb"))
     with pytest.raises(ValueError, match="'half of it'.*512MB"):
-        with Warehouse(**kwargs, duckdb_memory_limit="half of it").connect():
+        with Warehouse(**bad, duckdb_memory_limit="half of it").connect():
             pass
+    assert not (tmp_path / "never.duckdb").exists()  # refused before a file is made

@@ -6,12 +6,9 @@ import math
 import time
 from pathlib import Path
 
-# every feature the assets compute
-FEATURES = ["num_days", "num_tweets", "days_since_last_interaction", "label_types", "num_follows", "num_favorites",
-            "num_tweet_clicks", "num_profile_views", "days_since_first_interaction", "decayed_days", "decayed_explicit",
-            "decayed_favorites", "decayed_replies", "decayed_retweets", "decayed_mentions", "decayed_tweet_clicks",
-            "decayed_profile_views", "reciprocal_decayed_days", "source_share", "destination_in_degree",
-            "long_num_days"]
+from chain_day import BASIC_FEATURES, PAIR_FEATURES
+
+FEATURES = BASIC_FEATURES + PAIR_FEATURES  # every feature the assets store, the harness's compared list
 
 
 def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:

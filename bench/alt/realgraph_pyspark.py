@@ -1,19 +1,21 @@
 """One day of the Real Graph chain as a hand-written PySpark job in local mode, from the day's inputs exported as
-Parquet by the bench's setup, with every feature the assets compute. FARM_FINGERPRINT is a pandas UDF over feedtrain.hashing (Spark has no FarmHash).
-Each step writes its Parquet output and the next reads it back, as a job of separate Spark SQL steps would."""
+Parquet by the bench's setup, with every feature the assets compute. FARM_FINGERPRINT is a pandas UDF over
+feedtrain.hashing (Spark has no FarmHash). Each step writes its Parquet output and the next reads it back, as a job
+of separate Spark SQL steps would."""
 
 import datetime as dt
 import os
 import time
 from pathlib import Path
 
+from chain_day import BASIC_FEATURES, PAIR_FEATURES
+
+# the DECIMAL sums (and the share of them), cast to DOUBLE once summed
 DECAYED = ["decayed_days", "decayed_explicit", "decayed_favorites", "decayed_replies", "decayed_retweets",
            "decayed_mentions", "decayed_tweet_clicks", "decayed_profile_views", "reciprocal_decayed_days",
            "source_share"]
-# every feature the assets compute, in the order the labeled step selects them
-FEATURES = ", ".join(["num_days", "num_tweets", "days_since_last_interaction", "label_types", "num_follows",
-                      "num_favorites", "num_tweet_clicks", "num_profile_views", "days_since_first_interaction",
-                      *DECAYED, "destination_in_degree", "long_num_days"])
+# every feature the assets store (the harness's compared list), in the order the labeled and train steps select them
+FEATURES = ", ".join(BASIC_FEATURES + PAIR_FEATURES)
 
 
 def jvm_cpu_seconds(spark) -> float:

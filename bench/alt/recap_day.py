@@ -49,7 +49,8 @@ def export_inputs(home: Path, day: dt.date) -> None:
 
     out = home / "inputs"
     out.mkdir(exist_ok=True)
-    first, last = day - dt.timedelta(days=FEATURE_PARAMS["window_days"]), day + dt.timedelta(days=LABEL_PARAMS["label_delay_days"])
+    first = day - dt.timedelta(days=FEATURE_PARAMS["window_days"])
+    last = day + dt.timedelta(days=LABEL_PARAMS["label_delay_days"])
     con = duckdb.connect(str(home / "recap_warehouse.duckdb"), read_only=True)
     for table, where in {"impressions": f"ds BETWEEN DATE '{first}' AND DATE '{day}'",
                          "engagements": f"ds BETWEEN DATE '{first}' AND DATE '{last}'",
