@@ -208,10 +208,13 @@ def fit_light_ranker(train: pl.DataFrame, features: list[str], eval_mask: np.nda
     y = train["label"].to_numpy()
     x = train.select(features).to_numpy().astype(np.float64)[~eval_mask]
     scaler = StandardScaler().fit(x)
-    lr = LogisticRegression(C=c, max_iter=1000).fit(scaler.transform(x), y[~eval_mask])
+    # Newton steps with a Cholesky solve: the problem has many rows and a few dozen columns, where it converges in a
+    # handful of iterations to the optimum that L-BFGS (sklearn's default) stopped short of at its tolerance. 2x
+    # faster and a higher holdout AUC on 8 of 8 default-world days (bench/RESULTS.md, 2026-12-04).
+    lr = LogisticRegression(C=c, solver="newton-cholesky", max_iter=100).fit(scaler.transform(x), y[~eval_mask])
     manifest = {"format_version": FORMAT_VERSION, "kind": "light_ranker", "features": features,
                 "normaliser": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
-                "coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]), "C": c,
+                "coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]), "C": c, "solver": lr.solver,
                 "trained_rows": int((~eval_mask).sum()), **learned}
     return Model("light_ranker", features, manifest)
 
