@@ -3,8 +3,13 @@
     python bench/chain_day.py [--home /tmp/chain_bench] [--world bench] [--repeats 3] [--only dagster duckdb ...]
 
 1. Setup (skipped when ``--home`` already holds it): simulates the world into the raw tables and builds, through the
-   real assets, every upstream day the bench day T needs (interaction_days [T-30, T], the labeled days [T-6, T-1]),
-   then exports the inputs of day T to Parquet for the pandas and PySpark jobs (not timed).
+   real assets, every upstream day the bench day T needs (interaction_days over the 91-day histories of T-6..T, from
+   the first event day on; the days [T-6, T-1] of the layers above), then exports the inputs of day T to Parquet for
+   the pandas and PySpark jobs (not timed). With a Spark-engine alternative, also the Spark-engine world beside the
+   DuckDB one, ``<home>/spark_engine`` (once per home, in a process of its own, not timed): the stored days the timed
+   day reads (``reads``; Recap's ``recap_day.reads``) and, of each table it builds, the 14 days before (the checks'
+   trailing windows), loaded from the DuckDB warehouse through the Spark engine's ``load_days``
+   (``recording.load_world``).
 2. Timing: each alternative is one fresh process, run in turn (A B C D A B C D ...) ``--repeats`` times. Each computes
    the same day: interaction_days of T+1, tweeting_follows, candidates, candidates_sampled, labeled_candidates[_explicit]
    and train[_explicit] of T. Wall time and peak RSS come from the OS (wait4) for the whole process; each process
@@ -12,10 +17,16 @@
 3. Checks: after every run, the row count and an order-free content hash of each output over the columns of
    ``COLUMNS`` must equal the assets' (the run fails loudly otherwise).
 
-Alternatives: ``dagster`` (the assets through ``feedtrain.driver``), ``duckdb`` (bench/alt/realgraph_day.sql),
-``pandas`` (bench/alt/realgraph_pandas.py), ``pyspark`` (bench/alt/realgraph_pyspark.py, local[*]); for Recap
-``recap_dagster``, ``recap_duckdb`` (bench/alt/recap_day.py), ``recap_pandas`` and ``recap_pyspark``. Every alternative
-computes every column the assets store and is checked on all of them. Outputs and worlds stay under ``--home`` (/tmp).
+Alternatives: ``dagster`` (the assets through ``feedtrain.driver`` on DuckDB), ``duckdb``
+(bench/alt/realgraph_duckdb.py), ``pandas`` (bench/alt/realgraph_pandas.py), ``pyspark``
+(bench/alt/realgraph_pyspark.py, local[*]); for Recap ``recap_dagster``, ``recap_duckdb`` (bench/alt/recap_day.py),
+``recap_pandas`` and ``recap_pyspark``. Every alternative computes every column the assets store and is checked on
+all of them. Outputs and worlds stay under ``--home`` (/tmp).
+
+Not in the default lists, ``--only`` them: ``spark_engine`` and ``recap_spark_engine``, the same assets and runs as
+``dagster`` / ``recap_dagster`` on feedtrain's own Spark engine (``Warehouse(engine="spark")``, local[2], the JVM
+heap ``SPARK_DRIVER_MEMORY``) over the Spark-engine world; their outputs are read from the engine's day partitions
+(Parquet) and checked like the others'. Local Spark runs every statement as a job: a day takes minutes.
 """
 
 from __future__ import annotations
@@ -56,11 +67,48 @@ COLUMNS = columns(BASIC_FEATURES + PAIR_FEATURES)
 REALGRAPH_STEPS = list(COLUMNS)
 ALTERNATIVES = ["dagster", "duckdb", "pandas", "pyspark"]
 RECAP_ALTERNATIVES = ["recap_dagster", "recap_duckdb", "recap_pandas", "recap_pyspark"]
+# The alternatives that run the assets themselves, and the engine of their warehouse: the DuckDB world the setup builds,
+# or the Spark-engine world beside it (``<home>/SPARK_WORLD``). The Spark engine's two are not in the default lists
+# (``--only`` them): local Spark pays a job per statement, a bench-size day takes minutes.
+ASSETS = {"dagster": "duckdb", "spark_engine": "spark", "recap_dagster": "duckdb", "recap_spark_engine": "spark"}
+SPARK_WORLD = "spark_engine"
+# The heap of every Spark JVM of the bench (the hand-written jobs' spark.driver.memory; the Spark engine's through the
+# launcher's SPARK_DRIVER_MEMORY, unless set): Spark's default 1 GiB runs out loading a small world's 50 days of Recap
+# impressions (java.lang.OutOfMemoryError), and a bench-size day's Arrow hand-offs are larger.
+SPARK_DRIVER_MEMORY = "4g"
+# The look-back of the checks of a day the chain builds: the drift check's 7 trailing days (feedtrain/quality.py
+# DRIFT_DAYS) and the label-rate band's 14 (realgraph_assets/labeled_candidates.py LabelsConfig.trailing_days).
+CHECK_DAYS = 14
 
 
 def day_of(table: str, day: dt.date) -> dt.date:
     """The day of ``table`` that bench day T's chain builds: the newest event day T+1 for interaction_days."""
     return day + dt.timedelta(days=1) if table == "interaction_days" else day
+
+
+def realgraph_runs(day: dt.date) -> list[tuple]:
+    """The timed day's runs as (schema, tables, first day, last day): one run per partitions definition (Dagster runs
+    assets of one partitioning together), as a daily schedule would."""
+    return [("realgraph", names, day_of(names[0], day), day_of(names[0], day)) for names in
+            [["interaction_days"], ["tweeting_follows"], ["candidates", "candidates_sampled"],
+             ["labeled_candidates", "labeled_candidates_explicit"], ["train", "train_explicit"]]]
+
+
+def reads(day: dt.date, lookback: int) -> dict[str, tuple[str, dt.date, dt.date]]:
+    """What bench day T's chain reads of each stored table: (columns, first day, last day)."""
+    from realgraph_assets.windows import HISTORY_DAYS
+
+    d = lambda n: dt.timedelta(days=n)  # noqa: E731
+    return {
+        "interaction_graph_labels_daily": ("source_id, destination_id, labels, ds", day + d(1), day + d(1)),
+        # the 31-day window and, for long_num_days, the pair's longer history (from the first event day on)
+        "interaction_days": ("*", day - d(max(lookback, HISTORY_DAYS) - 1), day),
+        "valid_user_follows": ("*", day, day),
+        "public_tweets": ("user_id, ds", day - d(3), day),
+        "interaction_graph_agg_negative_edge_snapshot": ("source_id, destination_id, ds", day, day + d(1)),
+        "labeled_candidates": ("*", day - d(6), day - d(1)),
+        "labeled_candidates_explicit": ("*", day - d(6), day - d(1)),
+    }
 
 
 def use_world(world: str, users: int | None) -> str:
@@ -110,71 +158,99 @@ def export_inputs(home: Path, day: dt.date, lookback: int) -> None:
     """Day T's inputs as Parquet (one file per table) for the pandas and PySpark jobs."""
     import duckdb
 
-    from realgraph_assets.windows import HISTORY_DAYS
-
-    d = lambda n: dt.timedelta(days=n)  # noqa: E731
     out = home / "inputs"
     out.mkdir(exist_ok=True)
-    reads = {
-        "interaction_graph_labels_daily": ("labels", [day + d(1), day + d(1)]),
-        # the 31-day window and, for long_num_days, the pair's longer history (from the first event day on)
-        "interaction_days": ("*", [day - d(max(lookback, HISTORY_DAYS) - 1), day]),
-        "valid_user_follows": ("*", [day, day]),
-        "public_tweets": ("user_id, ds", [day - d(3), day]),
-        "interaction_graph_agg_negative_edge_snapshot": ("source_id, destination_id, ds", [day, day + d(1)]),
-        "labeled_candidates": ("*", [day - d(6), day - d(1)]),
-        "labeled_candidates_explicit": ("*", [day - d(6), day - d(1)]),
-    }
     con = duckdb.connect(str(home / "realgraph_warehouse.duckdb"), read_only=True)
-    for table, (cols, (a, b)) in reads.items():
-        cols = "source_id, destination_id, labels, ds" if cols == "labels" else cols
+    for table, (cols, a, b) in reads(day, lookback).items():
         con.execute(f"COPY (SELECT {cols} FROM realgraph.{table} WHERE ds BETWEEN DATE '{a}' AND DATE '{b}') "
                     f"TO '{out / table}.parquet' (FORMAT parquet)")
     con.close()
 
 
+def setup_spark_engine(home: Path, schema: str, runs: list[tuple], read: dict[str, tuple[dt.date, dt.date]]) -> None:
+    """The Spark-engine world beside the DuckDB one (``home/SPARK_WORLD``; once, not timed): of the DuckDB warehouse's
+    stored days, those the timed ``runs`` read (``read``: {table: (first, last)}) and, of each table they build, the
+    CHECK_DAYS before the built day (the checks' trailing windows), loaded through the Spark engine's ``load_days``
+    (``recording.load_world``, which skips the days the runs build)."""
+    from feedtrain.engine import recording
+
+    started = time.time()
+    needed = {t: {a + dt.timedelta(days=i) for i in range((b - a).days + 1)} for t, (a, b) in read.items()}
+    for table, days in recording.built_days(runs, schema).items():
+        needed.setdefault(table, set()).update(d - dt.timedelta(days=i) for d in days for i in range(1, CHECK_DAYS + 1))
+    recording.load_world({schema: recording.warehouses(home, "duckdb")[schema]},
+                         recording.warehouses(home / SPARK_WORLD, "spark"), runs,
+                         lambda line: print(line, flush=True), only={schema: needed})
+    (home / SPARK_WORLD / "setup.json").write_text(json.dumps({"seconds": round(time.time() - started)}))
+
+
 # -- the children: one process per timed run ------------------------------------------------------------------------
 
-def child_dagster(home: Path, day: dt.date, out: Path) -> dict:
+def run_assets(home: Path, runs: list[tuple], engine: str) -> dict:
+    """The timed day through the real assets (``feedtrain.driver.materialize_days``, one run per (schema, tables,
+    first, last) of ``runs``, one ephemeral instance), on the DuckDB warehouse under ``home`` or, engine "spark", the
+    Spark-engine world beside it; per-step seconds from the instance. With Spark, the CPU of the engine's local JVM
+    too, which this process never reaps (``jvm_cpu_seconds``)."""
+    import importlib
+
     import dagster as dg
 
     from feedtrain.driver import materialize_days
-    from realgraph_assets.definitions import defs
-    from realgraph_assets.resources import SCHEMA
 
+    defs = {schema: importlib.import_module(f"{schema}_assets.definitions").defs for schema, *_ in runs}
+    if engine == "spark":
+        from feedtrain.engine.recording import warehouses
+        from feedtrain.engine.spark import session
     imported = time.time()
-    instance = dg.DagsterInstance.ephemeral()
-    steps = {}
-    # one run per partitions definition (Dagster runs assets of one partitioning together), as a daily schedule would
-    for names, d in [(["interaction_days"], day + dt.timedelta(days=1)), (["tweeting_follows"], day),
-                     (["candidates", "candidates_sampled"], day),
-                     (["labeled_candidates", "labeled_candidates_explicit"], day), (["train", "train_explicit"], day)]:
-        result = materialize_days(defs, SCHEMA, names, d, instance=instance)
+    instance, steps = dg.DagsterInstance.ephemeral(), {}
+    stores = warehouses(home / SPARK_WORLD, engine) if engine == "spark" else {}
+    for schema, names, first, last in runs:
+        resources = {**defs[schema].resources, "warehouse": stores[schema]} if stores else None
+        result = materialize_days(defs[schema], schema, names, first, last, instance=instance, resources=resources)
         for s in instance.get_run_step_stats(result.run_id):
-            steps[s.step_key.removeprefix(f"{SCHEMA}__")] = s.end_time - s.start_time
-    return {"imported": imported, "steps": steps}
+            steps[s.step_key.removeprefix(f"{schema}__")] = s.end_time - s.start_time
+    report = {"imported": imported, "steps": steps}
+    if engine == "spark":
+        report["jvm_cpu"] = jvm_cpu_seconds(session())  # the engine's session of the runs (one per process)
+    return report
 
 
 def child(args) -> None:
-    """Runs one alternative; prints one JSON line with its timestamps and per-step seconds."""
+    """Runs one alternative (or, ``<alternative>_setup``, the Spark-engine world's setup); prints one JSON line with
+    its timestamps and per-step seconds."""
     home, day, out = Path(args.home), dt.date.fromisoformat(args.day), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if args.child == "dagster":
-        report = child_dagster(home, day, out)
+    sys.path.insert(0, str(ROOT / "bench" / "alt"))
+    alt = args.child.removesuffix("_setup")
+    if alt in ASSETS:
+        import recap_day
+
+        recap = alt.startswith("recap")
+        schema, runs = ("recap", recap_day.runs(day)) if recap else ("realgraph", realgraph_runs(day))
+        if args.child.endswith("_setup"):
+            lookback = None if recap else json.loads((home / "setup.json").read_text())["lookback"]
+            read = recap_day.reads(day) if recap else {t: (a, b) for t, (_, a, b) in reads(day, lookback).items()}
+            return setup_spark_engine(home, schema, runs, read)
+        report = run_assets(home, runs, ASSETS[alt])
     else:
-        sys.path.insert(0, str(ROOT / "bench" / "alt"))
         module = {"duckdb": "realgraph_duckdb", "pandas": "realgraph_pandas", "pyspark": "realgraph_pyspark",
-                  "recap_dagster": "recap_day", "recap_duckdb": "recap_day", "recap_pandas": "recap_pandas",
-                  "recap_pyspark": "recap_pyspark"}[args.child]
-        report = __import__(module).run(home, day, out, args.child)
+                  "recap_duckdb": "recap_day", "recap_pandas": "recap_pandas", "recap_pyspark": "recap_pyspark"}[alt]
+        report = __import__(module).run(home, day, out, alt)
     report["finished"] = time.time()
     print("BENCH " + json.dumps(report), flush=True)
 
 
 # -- the harness ----------------------------------------------------------------------------------------------------
 
+def jvm_cpu_seconds(spark) -> float:
+    """User + system CPU seconds of a local Spark session's JVM so far: the harness's wait4 misses it (the child
+    process never reaps the JVM, which PySpark launches as a child)."""
+    fields = Path(f"/proc/{spark.sparkContext._gateway.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime, stime, cutime, cstime
+
+
 class TreeRss(threading.Thread):
-    """Samples the summed RSS of a process and all its descendants (PySpark's JVM is not reaped by its Python) every
+    """Samples the summed RSS of a process and all its descendants (a Spark JVM is not reaped by its Python) every
     0.2 s; ``peak`` in bytes."""
 
     def __init__(self, pid: int):
@@ -205,11 +281,26 @@ class TreeRss(threading.Thread):
         self.join()
 
 
+def child_command(args, alt: str, out: Path) -> list[str]:
+    return [sys.executable, __file__, "--child", alt, "--home", args.home, "--day", args.day, "--out", str(out),
+            "--world", args.world] + (["--users", str(args.users)] if args.users else [])
+
+
+def spark_world(args, alternatives: list[str]) -> None:
+    """The Spark-engine world's setup if ``alternatives`` (one location's) hold its Spark-engine alternative, in a
+    process of its own (its JVM must not idle beside the timed runs); skipped when present."""
+    world = Path(args.home) / SPARK_WORLD
+    alt = next((a for a in alternatives if ASSETS.get(a) == "spark"), None)
+    if alt and not (world / "setup.json").exists():
+        started = time.time()
+        subprocess.run(child_command(args, f"{alt}_setup", world), cwd=ROOT, check=True)
+        print(f"setup {alt}: {time.time() - started:.0f}s", flush=True)
+
+
 def run_child(args, alt: str, out: Path) -> dict:
     """One fresh process; wall and CPU time from wait4, peak RSS sampled over its process tree (wait4's maxrss would
     include this harness's own RSS, copied at fork)."""
-    cmd = [sys.executable, __file__, "--child", alt, "--home", args.home, "--day", args.day, "--out", str(out),
-           "--world", args.world] + (["--users", str(args.users)] if args.users else [])
+    cmd = child_command(args, alt, out)
     log = out.with_suffix(".log")
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -224,25 +315,31 @@ def run_child(args, alt: str, out: Path) -> dict:
     if proc.returncode:
         sys.exit(f"{alt} failed (exit {proc.returncode}), log {log}:\n{text[-4000:]}")
     report = json.loads(next(line for line in text.splitlines() if line.startswith("BENCH "))[6:])
-    # CPU of the process and the children it reaped, plus what a child reports it ran outside them (PySpark's JVM)
+    # CPU of the process and the children it reaped, plus what a child reports it ran outside them (Spark's JVM)
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime + report.get("jvm_cpu", 0.0),
             "startup": report["imported"] - started,
             "steps": report["steps"], "rss_gib": tree.peak / 2**30}
 
 
 def content(args, alt: str, out: Path, tables: dict[str, list[str]]) -> dict[str, tuple[int, str]]:
-    """(rows, order-free hash over the compared columns) of each output: the assets' from the warehouse, the others'
-    from their Parquet."""
+    """(rows, order-free hash over the compared columns) of each output: the assets' from the DuckDB warehouse or
+    from the Spark engine's day partitions (Parquet under ``<world>/spark/<schema>/<table>/ds=<day>``,
+    feedtrain/engine/spark.py), the others' from their Parquet."""
     import duckdb
 
     con = duckdb.connect()
     day = dt.date.fromisoformat(args.day)
-    if alt.endswith("dagster"):
-        schema = "recap" if alt.startswith("recap") else "realgraph"
+    engine, schema = ASSETS.get(alt), "recap" if alt.startswith("recap") else "realgraph"
+    if engine == "duckdb":
         con.execute(f"ATTACH '{Path(args.home) / schema}_warehouse.duckdb' AS wh (READ_ONLY)")
     result = {}
     for table, cols in tables.items():
-        source = (f"(SELECT * FROM wh.{schema}.{table} WHERE ds = DATE '{day_of(table, day)}')" if alt.endswith("dagster")
+        d = day_of(table, day)
+        partition = Path(args.home) / SPARK_WORLD / "spark" / schema / table / f"ds={d}"
+        files = sorted(str(f) for f in partition.glob("*.parquet")) if engine == "spark" else []
+        source = (f"(SELECT * FROM wh.{schema}.{table} WHERE ds = DATE '{d}')" if engine == "duckdb"
+                  else f"read_parquet({files})" if files
+                  else f"(SELECT NULL AS {', NULL AS '.join(cols)} WHERE false)" if engine == "spark"  # no row, no file
                   else f"read_parquet('{out / table}.parquet{'/*.parquet' if (out / f'{table}.parquet').is_dir() else ''}')")
         exprs = ", ".join(f"CAST({c} AS DATE)" if c in ("ds", "label_ds") else f"CAST({c} AS BOOLEAN)" if c == "if_eval"
                           else f"round(CAST({c} AS DOUBLE), 9)" for c in cols)
@@ -288,7 +385,7 @@ def report(args, runs: dict[str, list[dict]], tables: dict[str, list[str]], titl
              f"{os.getloadavg()[1]:.1f} over the last 5 minutes (other work shares the machine: compare ratios "
              "within the table). "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {len(next(iter(runs.values())))} round(s) done. "
-             "CPU = user + system seconds of the process and the children it reaped (wait4), plus PySpark's JVM (read "
+             "CPU = user + system seconds of the process and the children it reaped (wait4), plus a Spark JVM's (read "
              "from /proc before the session stops), the figure least moved by the other agents' load; wall and the "
              "per-step times are elapsed time.", "",
              "| alternative | wall (s) | CPU (s) | start-up: imports (s) | steps (s) | rest (s) | peak RSS (GiB) | "
@@ -332,8 +429,9 @@ def main() -> None:
     home = Path(args.home)
     home.mkdir(parents=True, exist_ok=True)
     os.environ.update(FEEDTRAIN_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"))
+    os.environ.setdefault("SPARK_DRIVER_MEMORY", SPARK_DRIVER_MEMORY)
     sys.path.insert(0, str(ROOT))
-    if args.child and not args.child.endswith("dagster"):
+    if args.child and args.child.removesuffix("_setup") not in ASSETS:
         # The hand-written jobs use feedtrain's hashing and DuckDB UDFs but not Dagster: load feedtrain's modules
         # without the package __init__, which imports Dagster (~1.5 s of start-up nobody's script would pay).
         import types
@@ -351,6 +449,7 @@ def main() -> None:
     realgraph = [a for a in args.only if not a.startswith("recap")]
     text = ""
     if realgraph:
+        spark_world(args, realgraph)
         title = f"Real Graph: one day ({args.day}), world {os.environ['FEEDTRAIN_WORLD']}"
         runs = timed(args, realgraph, COLUMNS,
                      lambda r: (home / "chain_day.md").write_text(report(args, r, COLUMNS, title)))
@@ -365,6 +464,7 @@ def main() -> None:
         Path(args.home).mkdir(exist_ok=True)
         recap_day.setup(Path(args.home))
         args.day = recap_day.BENCH_DAY.isoformat()
+        spark_world(args, recap)
         runs = timed(args, recap, recap_day.columns(), lambda r: (home / "chain_day_recap.md").write_text(
             text + "\n" + report(args, r, recap_day.columns(), f"Recap: one day ({args.day}), world {args.world}")))
         text += "\n" + report(args, runs, recap_day.columns(), f"Recap: one day ({args.day}), world {args.world}")

@@ -4,11 +4,10 @@ feedtrain.hashing (Spark has no FarmHash). Each step writes its Parquet output a
 of separate Spark SQL steps would."""
 
 import datetime as dt
-import os
 import time
 from pathlib import Path
 
-from chain_day import BASIC_FEATURES, PAIR_FEATURES
+from chain_day import BASIC_FEATURES, PAIR_FEATURES, SPARK_DRIVER_MEMORY, jvm_cpu_seconds
 
 # the DECIMAL sums (and the share of them), cast to DOUBLE once summed
 DECAYED = ["decayed_days", "decayed_explicit", "decayed_favorites", "decayed_replies", "decayed_retweets",
@@ -16,13 +15,6 @@ DECAYED = ["decayed_days", "decayed_explicit", "decayed_favorites", "decayed_rep
            "source_share"]
 # every feature the assets store (the harness's compared list), in the order the labeled and train steps select them
 FEATURES = ", ".join(BASIC_FEATURES + PAIR_FEATURES)
-
-
-def jvm_cpu_seconds(spark) -> float:
-    """User + system CPU seconds of the local Spark JVM so far: the harness's wait4 misses it (this process never
-    reaps the JVM, which PySpark launches as a child)."""
-    fields = Path(f"/proc/{spark.sparkContext._gateway.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime, stime, cutime, cstime
 
 
 def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
@@ -38,7 +30,7 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     imported = time.time()
     steps, clock = {}, [time.time()]
     spark = (SparkSession.builder.master("local[*]").appName("realgraph_day")
-             .config("spark.sql.shuffle.partitions", "8").config("spark.driver.memory", "4g")
+             .config("spark.sql.shuffle.partitions", "8").config("spark.driver.memory", SPARK_DRIVER_MEMORY)
              .config("spark.ui.enabled", "false").config("spark.sql.execution.arrow.pyspark.enabled", "true")
              .config("spark.sql.warehouse.dir", str(out / "spark-warehouse")).getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")

@@ -1,7 +1,8 @@
-"""One day of Recap's chain (impressions_labeled, impression_features, the ten train_<head> sets) through the assets
-(``recap_dagster``) and as one DuckDB script (``recap_duckdb``). The script runs the assets' two SQL files (they are
-the hand-written SQL of this chain; a second copy of a 200-line feature query would prove nothing) without Dagster,
-checks or ledger, and the per-head downsampling as SQL with the project's fingerprint UDF."""
+"""One day of Recap's chain (impressions_labeled, impression_features, the ten train_<head> sets): the days it reads,
+the assets' runs (``recap_dagster`` and ``recap_spark_engine`` run them through bench/chain_day.py), and the day as
+one DuckDB script (``recap_duckdb``). The script runs the assets' two SQL files (they are the hand-written SQL of this
+chain; a second copy of a 200-line feature query would prove nothing) without Dagster, checks or ledger, and the
+per-head downsampling as SQL with the project's fingerprint UDF."""
 
 import datetime as dt
 import json
@@ -42,6 +43,24 @@ def setup(home: Path) -> None:
     (home / "recap_setup.json").write_text(json.dumps({"day": BENCH_DAY.isoformat()}))
 
 
+def reads(day: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
+    """The raw days the chain of ``day`` reads, per table: (first, last)."""
+    d = lambda n: dt.timedelta(days=n)  # noqa: E731
+    first = day - d(FEATURE_PARAMS["window_days"])
+    return {"impressions": (first, day), "engagements": (first, day + d(LABEL_PARAMS["label_delay_days"])),
+            "follows": (EVENTS_START, day), "tweets": (day - d(FEATURE_PARAMS["candidate_days"]), day),
+            "users": (day, day)}
+
+
+def runs(day: dt.date) -> list[tuple]:
+    """The assets' runs of the day as (schema, tables, first, last): the features, then the labels and the ten train
+    sets (which read both)."""
+    from recap_assets.heads import HEADS
+
+    return [("recap", ["impression_features"], day, day),
+            ("recap", ["impressions_labeled", *[f"train_{h}" for h in HEADS]], day, day)]
+
+
 def export_inputs(home: Path, day: dt.date) -> None:
     """Day T's raw inputs as Parquet under ``home/inputs`` (one file per table, the days the chain reads) for the
     pandas and PySpark jobs, which read files as such jobs do, not the DuckDB warehouse."""
@@ -49,36 +68,16 @@ def export_inputs(home: Path, day: dt.date) -> None:
 
     out = home / "inputs"
     out.mkdir(exist_ok=True)
-    first = day - dt.timedelta(days=FEATURE_PARAMS["window_days"])
-    last = day + dt.timedelta(days=LABEL_PARAMS["label_delay_days"])
     con = duckdb.connect(str(home / "recap_warehouse.duckdb"), read_only=True)
-    for table, where in {"impressions": f"ds BETWEEN DATE '{first}' AND DATE '{day}'",
-                         "engagements": f"ds BETWEEN DATE '{first}' AND DATE '{last}'",
-                         "follows": f"ds <= DATE '{day}'",
-                         "tweets": f"ds BETWEEN DATE '{day}' - {FEATURE_PARAMS['candidate_days']} AND DATE '{day}'",
-                         "users": f"ds = DATE '{day}'"}.items():
-        con.execute(f"COPY (SELECT * FROM recap.{table} WHERE {where}) TO '{out / table}.parquet' (FORMAT parquet)")
+    for table, (first, last) in reads(day).items():
+        con.execute(f"COPY (SELECT * FROM recap.{table} WHERE ds BETWEEN DATE '{first}' AND DATE '{last}') "
+                    f"TO '{out / table}.parquet' (FORMAT parquet)")
     con.close()
 
 
 def run(home: Path, day: dt.date, out: Path, alt: str) -> dict:
-    return {"recap_dagster": run_dagster, "recap_duckdb": run_duckdb}[alt](home, day, out)
-
-
-def run_dagster(home: Path, day: dt.date, out: Path) -> dict:
-    import dagster as dg
-
-    from feedtrain.driver import materialize_days
-    from recap_assets.definitions import defs
-    from recap_assets.heads import HEADS
-
-    imported = time.time()
-    instance, steps = dg.DagsterInstance.ephemeral(), {}
-    for names in [["impression_features"], ["impressions_labeled", *[f"train_{h}" for h in HEADS]]]:
-        result = materialize_days(defs, "recap", names, day, instance=instance)
-        for s in instance.get_run_step_stats(result.run_id):
-            steps[s.step_key.removeprefix("recap__")] = s.end_time - s.start_time
-    return {"imported": imported, "steps": steps}
+    assert alt == "recap_duckdb", alt  # the assets' runs (recap_dagster, recap_spark_engine): chain_day.run_assets
+    return run_duckdb(home, day, out)
 
 
 def run_duckdb(home: Path, day: dt.date, out: Path) -> dict:

@@ -9,7 +9,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from realgraph_pyspark import jvm_cpu_seconds
+from chain_day import SPARK_DRIVER_MEMORY, jvm_cpu_seconds
 from recap_day import FEATURE_PARAMS, LABEL_PARAMS, SQL
 
 
@@ -25,7 +25,8 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
     steps, clock = {}, [time.time()]
     builder = SparkSession.builder.master("local[*]").appName("recap_day")
     # UTC, timestamps without time zone, the DuckDB meaning of division (feedtrain.engine.spark.SESSION_CONFIG)
-    for key, value in {**SESSION_CONFIG, "spark.sql.shuffle.partitions": "8", "spark.driver.memory": "4g",
+    for key, value in {**SESSION_CONFIG, "spark.sql.shuffle.partitions": "8",
+                       "spark.driver.memory": SPARK_DRIVER_MEMORY,
                        "spark.sql.warehouse.dir": str(out / "spark-warehouse")}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

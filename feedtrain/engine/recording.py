@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Iterator
 
 import datetime as dt
+import itertools
 import os
 import tempfile
 import time
@@ -183,22 +184,35 @@ def built_days(runs, schema: str) -> dict[str, set[dt.date]]:
     return out
 
 
-def load_world(source: dict[str, Warehouse], target: dict[str, Warehouse], runs, log=None) -> None:
+LOAD_BATCH_ROWS = 1_000_000
+
+
+def load_world(source: dict[str, Warehouse], target: dict[str, Warehouse], runs, log=None,
+               only: dict[str, dict[str, set[dt.date]]] | None = None) -> None:
     """Load into ``target`` every stored day of ``source`` (each location's ledger tables) that ``runs`` do not
-    build, through the target engine's ``load_days`` (the days are committed there with their own ledger rows)."""
+    build, through the target engine's ``load_days`` (the days are committed there with their own ledger rows).
+    ``only`` ({schema: {table: days}}, as ``compare_worlds``'s) restricts the load to those tables and days (of the
+    ones stored): a world with just the windows one day reads. Days go in batches of about ``LOAD_BATCH_ROWS`` rows
+    (a larger day alone): Spark's ``createDataFrame`` holds a whole Arrow table in the JVM's heap (1 GiB locally)."""
     for schema, store in source.items():
         skip = built_days(runs, schema)
         started = time.perf_counter()
         with store.connect() as src, target[schema].connect() as dst:
             for (table,) in src.rows("SELECT DISTINCT table_name FROM feedtrain_ledger ORDER BY 1"):
-                keep = [d for (d,) in src.rows("SELECT ds FROM feedtrain_ledger WHERE table_name = ? ORDER BY ds",
-                                               [table]) if d not in skip.get(table, set())]
-                if keep:
-                    src.register("load_keep", pa.table({"ds": pa.array(keep, pa.date32())}))
+                wanted = None if only is None else only[schema].get(table, set())
+                keep = [(d, n) for d, n in src.rows(
+                        "SELECT ds, rows FROM feedtrain_ledger WHERE table_name = ? ORDER BY ds", [table])
+                        if d not in skip.get(table, set()) and (wanted is None or d in wanted)]
+                batches: dict[int, list[dt.date]] = {}  # by the batch its first row falls in
+                for (d, _), first_row in zip(keep, itertools.accumulate((n for _, n in keep), initial=0)):
+                    batches.setdefault(first_row // LOAD_BATCH_ROWS, []).append(d)
+                for days in batches.values():
+                    src.register("load_keep", pa.table({"ds": pa.array(days, pa.date32())}))
                     dst.load_days(table, src.arrow(f"SELECT * FROM {table} WHERE ds IN (SELECT ds FROM load_keep)"),
-                                  keep)
-                    if log:
-                        log(f"loaded {schema}.{table}: {len(keep)} days, {time.perf_counter() - started:.0f} s")
+                                  days)
+                if keep and log:
+                    log(f"loaded {schema}.{table}: {len(keep)} days in {len(batches)} batch(es), "
+                        f"{time.perf_counter() - started:.0f} s")
         if log:
             log(f"loaded {schema}: {time.perf_counter() - started:.0f} s")
 
