@@ -1,6 +1,7 @@
 """One day of the Real Graph chain (and of Recap's) through the assets vs hand-written DuckDB SQL, pandas and PySpark.
 
     python bench/chain_day.py [--home /tmp/chain_bench] [--world bench] [--repeats 3] [--only dagster duckdb ...]
+    python bench/chain_day.py --home /tmp/chain_college --logs ./college_logs [--day 2004-06-01]   # your own log
 
 1. Setup (skipped when ``--home`` already holds it): simulates the world into the raw tables and builds, through the
    real assets, every upstream day the bench day T needs (interaction_days over the 91-day histories of T-6..T, from
@@ -22,6 +23,12 @@ Alternatives: ``dagster`` (the assets through ``feedtrain.driver`` on DuckDB), `
 (bench/alt/realgraph_pyspark.py, local[*]); for Recap ``recap_dagster``, ``recap_duckdb`` (bench/alt/recap_day.py),
 ``recap_pandas`` and ``recap_pyspark``. Every alternative computes every column the assets store and is checked on
 all of them. Outputs and worlds stay under ``--home`` (/tmp).
+
+``--logs DIR`` times Real Graph on a folder of your own input files (docs/own_logs.md; e.g. the output of
+``realgraph_assets.from_events``) instead of a simulated world: the setup loads them through the files source,
+the partitions start at the folder's first day, and T defaults to the busiest day that has its 31-day look-back,
+six earlier labeled days and the next day (``logs_day``). The hand-written jobs read the same exported inputs, so
+the comparison holds on any log.
 
 Not in the default lists, ``--only`` them: ``spark_engine`` and ``recap_spark_engine``, the same assets and runs as
 ``dagster`` / ``recap_dagster`` on feedtrain's own Spark engine (``Warehouse(engine="spark")``, local[2], the JVM
@@ -123,6 +130,35 @@ def use_world(world: str, users: int | None) -> str:
         world = name
     os.environ["FEEDTRAIN_WORLD"] = world
     return world
+
+
+def use_logs(logs: Path) -> list[dt.date]:
+    """Point this process (and the children it starts) at a folder of Real Graph input files; returns its days."""
+    days = sorted(dt.date.fromisoformat(p.name[3:13]) for p in (logs / "interaction_graph_labels_daily").iterdir()
+                  if p.name.startswith("ds="))
+    if not days:
+        sys.exit(f"{logs}/interaction_graph_labels_daily holds no ds=YYYY-MM-DD day (docs/own_logs.md)")
+    os.environ.update(FEEDTRAIN_REALGRAPH_SOURCE="files", FEEDTRAIN_REALGRAPH_FILES=str(logs.resolve()),
+                      FEEDTRAIN_START_DATE=days[0].isoformat(), FEEDTRAIN_WORLD=f"logs {logs.resolve().name}")
+    return days
+
+
+def logs_day(logs: Path, days: list[dt.date], lookback: int = 31) -> dt.date:
+    """The bench day of a log: among the days with a full look-back, six labeled days before them and the next day
+    (labels read T+1), the one whose look-back window holds the most interaction bytes (the biggest candidates day)."""
+    def size(p: Path) -> int:
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
+
+    by_day = {dt.date.fromisoformat(p.name[3:13]): size(p)
+              for p in (logs / "interaction_graph_labels_daily").iterdir() if p.name.startswith("ds=")}
+    eligible = [d for d in days if d - dt.timedelta(days=lookback - 1 + 6) >= days[0]
+                and d + dt.timedelta(days=1) in by_day]
+    if not eligible:
+        sys.exit(f"{logs}: {len(days)} days ({days[0]}..{days[-1]}) are too few for a bench day: it needs "
+                 f"{lookback - 1 + 6} days before it (the look-back of its first labeled day, six days earlier) and "
+                 "the day after")
+    window = lambda d: sum(by_day.get(d - dt.timedelta(days=i), 0) for i in range(lookback))  # noqa: E731
+    return max(eligible, key=lambda d: (window(d), d))
 
 
 # -- setup ----------------------------------------------------------------------------------------------------------
@@ -283,7 +319,8 @@ class TreeRss(threading.Thread):
 
 def child_command(args, alt: str, out: Path) -> list[str]:
     return [sys.executable, __file__, "--child", alt, "--home", args.home, "--day", args.day, "--out", str(out),
-            "--world", args.world] + (["--users", str(args.users)] if args.users else [])
+            "--world", args.world] + (["--users", str(args.users)] if args.users else []) + (
+                ["--logs", str(args.logs)] if getattr(args, "logs", None) else [])
 
 
 def spark_world(args, alternatives: list[str]) -> None:
@@ -419,7 +456,9 @@ def main() -> None:
     parser.add_argument("--world", default="bench")
     parser.add_argument("--users", type=int, help="resize the world preset to this many users")
     parser.add_argument("--lookback", type=int, default=31, help="setup only: event days built before T")
-    parser.add_argument("--day", default=BENCH_DAY.isoformat())
+    parser.add_argument("--day", help=f"the bench day T (default {BENCH_DAY}; with --logs, logs_day)")
+    parser.add_argument("--logs", type=Path, help="a folder of Real Graph input files to time instead of a "
+                        "simulated world (docs/own_logs.md); Real Graph alternatives only")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--recap-world", default="default", help="Recap's world preset")
     parser.add_argument("--only", nargs="+", default=ALTERNATIVES + RECAP_ALTERNATIVES)
@@ -439,7 +478,15 @@ def main() -> None:
         sys.modules["feedtrain"] = types.ModuleType("feedtrain")
         sys.modules["feedtrain"].__path__ = [str(ROOT / "feedtrain")]
         return child(args)
-    use_world(args.world, args.users)
+    if args.logs:
+        days = use_logs(args.logs)
+        args.day = args.day or logs_day(args.logs, days, args.lookback).isoformat()
+        if any(a.startswith("recap") for a in args.only):
+            args.only = [a for a in args.only if not a.startswith("recap")]
+            print("--logs: Real Graph only (Recap's inputs are not an interaction log)", flush=True)
+    else:
+        use_world(args.world, args.users)
+    args.day = args.day or BENCH_DAY.isoformat()
     if args.child:
         return child(args)
     if any(not a.startswith("recap") for a in args.only) and not (home / "setup.json").exists():
