@@ -210,7 +210,7 @@ def fit_light_ranker(train: pl.DataFrame, features: list[str], eval_mask: np.nda
     scaler = StandardScaler().fit(x)
     # Newton steps with a Cholesky solve: the problem has many rows and a few dozen columns, where it converges in a
     # handful of iterations to the optimum that L-BFGS (sklearn's default) stopped short of at its tolerance. 2x
-    # faster and a higher holdout AUC on 8 of 8 default-world days (bench/RESULTS.md, 2026-12-04).
+    # faster and a higher holdout AUC on 10 of 10 default-world days (bench/RESULTS.md, 2026-12-04).
     lr = LogisticRegression(C=c, solver="newton-cholesky", max_iter=100).fit(scaler.transform(x), y[~eval_mask])
     manifest = {"format_version": FORMAT_VERSION, "kind": "light_ranker", "features": features,
                 "normaliser": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
