@@ -31,8 +31,10 @@ def write_log(folder: Path, sizes: dict[dt.date, int]) -> Path:
 
 
 def test_the_bench_day_of_a_log_is_its_busiest_eligible_day(tmp_path, monkeypatch):
+    # use_logs sets these in os.environ (its children inherit them); set through monkeypatch first, so each is
+    # restored (or removed) after the test and no later test reads a files source
     for name in ("FEEDTRAIN_REALGRAPH_SOURCE", "FEEDTRAIN_REALGRAPH_FILES", "FEEDTRAIN_START_DATE", "FEEDTRAIN_WORLD"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "set by the test")
     start = dt.date(2004, 4, 15)
     days = [start + dt.timedelta(days=i) for i in range(60)]
     module = chain_day()
