@@ -132,25 +132,31 @@ def use_world(world: str, users: int | None) -> str:
     return world
 
 
+def log_days(logs: Path) -> dict[dt.date, Path]:
+    """The days of a folder of Real Graph input files (docs/own_logs.md): {day: its ds=YYYY-MM-DD file or folder}."""
+    entries = {dt.date.fromisoformat(p.name[3:13]): p for p in (logs / "interaction_graph_labels_daily").iterdir()
+               if p.name.startswith("ds=")}
+    if not entries:
+        sys.exit(f"{logs}/interaction_graph_labels_daily holds no ds=YYYY-MM-DD day (docs/own_logs.md)")
+    return dict(sorted(entries.items()))
+
+
 def use_logs(logs: Path) -> list[dt.date]:
     """Point this process (and the children it starts) at a folder of Real Graph input files; returns its days."""
-    days = sorted(dt.date.fromisoformat(p.name[3:13]) for p in (logs / "interaction_graph_labels_daily").iterdir()
-                  if p.name.startswith("ds="))
-    if not days:
-        sys.exit(f"{logs}/interaction_graph_labels_daily holds no ds=YYYY-MM-DD day (docs/own_logs.md)")
+    days = list(log_days(logs))
     os.environ.update(FEEDTRAIN_REALGRAPH_SOURCE="files", FEEDTRAIN_REALGRAPH_FILES=str(logs.resolve()),
                       FEEDTRAIN_START_DATE=days[0].isoformat(), FEEDTRAIN_WORLD=f"logs {logs.resolve().name}")
     return days
 
 
-def logs_day(logs: Path, days: list[dt.date], lookback: int = 31) -> dt.date:
+def logs_day(logs: Path, lookback: int = 31) -> dt.date:
     """The bench day of a log: among the days with a full look-back, six labeled days before them and the next day
     (labels read T+1), the one whose look-back window holds the most interaction bytes (the biggest candidates day)."""
     def size(p: Path) -> int:
         return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
 
-    by_day = {dt.date.fromisoformat(p.name[3:13]): size(p)
-              for p in (logs / "interaction_graph_labels_daily").iterdir() if p.name.startswith("ds=")}
+    by_day = {day: size(p) for day, p in log_days(logs).items()}
+    days = list(by_day)
     eligible = [d for d in days if d - dt.timedelta(days=lookback - 1 + 6) >= days[0]
                 and d + dt.timedelta(days=1) in by_day]
     if not eligible:
@@ -479,8 +485,8 @@ def main() -> None:
         sys.modules["feedtrain"].__path__ = [str(ROOT / "feedtrain")]
         return child(args)
     if args.logs:
-        days = use_logs(args.logs)
-        args.day = args.day or logs_day(args.logs, days, args.lookback).isoformat()
+        use_logs(args.logs)
+        args.day = args.day or logs_day(args.logs, args.lookback).isoformat()
         if any(a.startswith("recap") for a in args.only):
             args.only = [a for a in args.only if not a.startswith("recap")]
             print("--logs: Real Graph only (Recap's inputs are not an interaction log)", flush=True)

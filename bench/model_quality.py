@@ -17,6 +17,8 @@ import os
 import time
 from pathlib import Path
 
+from chain_day import use_logs  # bench/ is this script's directory, first on sys.path
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -36,12 +38,9 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="print the table of what --home already holds")
     args = parser.parse_args()
     if args.logs:
-        days = sorted(dt.date.fromisoformat(p.name[3:13]) for p in (args.logs / "interaction_graph_labels_daily").iterdir()
-                      if p.name.startswith("ds="))
+        days = use_logs(args.logs)  # the files source, its days, partitions from its first day
         args.world = args.logs.resolve().name
         args.last_model_day = args.last_model_day or days[-1] - dt.timedelta(days=2)
-        os.environ.update(FEEDTRAIN_REALGRAPH_SOURCE="files", FEEDTRAIN_REALGRAPH_FILES=str(args.logs.resolve()),
-                          FEEDTRAIN_START_DATE=days[0].isoformat())
     args.last_model_day = args.last_model_day or dt.date(2026, 8, 10)
     os.environ.update(FEEDTRAIN_HOME=args.home or f"/tmp/mq_{args.world}")
     if not args.logs:

@@ -45,10 +45,10 @@ def test_the_bench_day_of_a_log_is_its_busiest_eligible_day(tmp_path, monkeypatc
     assert module.use_logs(fading) == days
     assert os.environ["FEEDTRAIN_START_DATE"] == "2004-04-15" and os.environ["FEEDTRAIN_REALGRAPH_SOURCE"] == "files"
     assert os.environ["FEEDTRAIN_REALGRAPH_FILES"] == str(fading.resolve())
-    assert module.logs_day(fading, days) == days[36]
+    assert module.logs_day(fading) == days[36]
     # even activity: every window holds the same, and the newest eligible day is taken
     even = write_log(tmp_path / "even", {d: 100 for d in days})
-    assert module.logs_day(even, days) == days[58]
+    assert module.logs_day(even) == days[58]
 
 
 def test_a_log_too_short_for_a_bench_day_says_so(tmp_path):
@@ -56,4 +56,4 @@ def test_a_log_too_short_for_a_bench_day_says_so(tmp_path):
     logs = write_log(tmp_path / "logs", {start + dt.timedelta(days=i): 10 for i in range(30)})
     module = chain_day()
     with pytest.raises(SystemExit, match="30 days .* too few for a bench day: it needs 36 days before it"):
-        module.logs_day(logs, [start + dt.timedelta(days=i) for i in range(30)])
+        module.logs_day(logs)
