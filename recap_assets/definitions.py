@@ -10,7 +10,7 @@ from feedtrain.settings import env, env_int
 from feedtrain.warehouse import home
 
 from .champion import champion
-from .features import impression_features
+from .features import impression_features, user_days
 from .labels import impressions_labeled
 from .models import ranker_models
 from .resources import SCHEMA, SQL_DIR, RecapSimulator, recap_warehouse  # SCHEMA: for feedtrain.seed
@@ -20,7 +20,7 @@ from .windows import recap_events_partitions, recap_feature_partitions, recap_la
 
 # The daily-partitioned assets, layer by layer (champion, unpartitioned, decides over all model days).
 ALL_ASSETS = with_code_versions(
-    [raw_logs, impressions_labeled, impression_features, training_datasets, ranker_models], SQL_DIR)
+    [raw_logs, user_days, impressions_labeled, impression_features, training_datasets, ranker_models], SQL_DIR)
 
 warehouse = recap_warehouse(home_dir=env("FEEDTRAIN_HOME", str(home())))
 
@@ -41,7 +41,7 @@ defs = dg.Definitions(
 # The layers in dependency order with their partitions: what `python -m feedtrain.seed recap` fills (./run.sh). Assets
 # of one run share a partitions definition: features exist a day before labels (which wait for T+1's engagements).
 LAYERS = [
-    Layer(("group:recap_sources",), recap_events_partitions),
+    Layer(("group:recap_sources", "user_days"), recap_events_partitions),
     Layer(("impression_features",), recap_feature_partitions),
     Layer(("impressions_labeled", "group:recap_training"), recap_label_partitions),
     Layer(("group:recap_models",), recap_model_partitions),

@@ -1,5 +1,6 @@
-"""Layer 3, recap_features: impression_features (sql/impression_features.sql), its feature list and its blocking
-point-in-time check.
+"""Layer 3, recap_features: user_days (sql/user_days.sql), the daily per-user rollup the 50-day viewer and author
+features sum over; impression_features (sql/impression_features.sql), its feature list and its blocking point-in-time
+check.
 
 Feature families (docs/recap.md §3.3, the ones computable from logs): viewer aggregates over 50 days and over the last 24 hours,
 author aggregates, viewer x author aggregates with Real-Graph-style edge features, tweet real-time counters as of the
@@ -114,9 +115,33 @@ def stage_features(conn, day: dt.date, query: str | None = None) -> int:
     return stage(conn, "stage_impression_features", query or sql("impression_features"), feature_params(day))
 
 
+USER_DAYS_CONTRACT = quality.Contract(("user_id",))
+
+
+@dg.asset(key=key("user_days"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
+          deps=[dep("impressions"), dep("engagements")], partitions_def=recap_events_partitions,
+          group_name="recap_features", kinds={engine_kind()}, backfill_policy=POLICY, pool=POOL,
+          metadata={"partition_expr": "ds"},
+          check_specs=[*checks.specs(key("user_days"), RAW_DAYS), *quality.specs(key("user_days"))])
+def user_days(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Daily per-user activity (sql/user_days.sql): one row per user who saw, was shown, engaged or was engaged with
+    that day, with the day's impressions and engagements by type as a viewer and as an author. impression_features
+    sums 50 of these partitions for its viewer and author aggregates instead of re-reading 50 days of raw events
+    (the day's own rollup is built once, when its raw logs land)."""
+    with warehouse.connect() as conn:
+        def build(day):
+            present = checks.upstream_days_present(conn, {"impressions": [day], "engagements": [day]})
+            if not present.passed:
+                return [present], {}
+            n = stage(conn, "stage_user_days", sql("user_days"), {"first": day, "last": day})
+            return [present], {"dagster/row_count": n}
+
+        yield from daily.write_days(context, conn, SCHEMA, "user_days", build, USER_DAYS_CONTRACT)
+
+
 @dg.asset(key=key("impression_features"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
           deps=[dep("impressions", -RECAP_FEATURE_WINDOW_DAYS), dep("engagements", -RECAP_FEATURE_WINDOW_DAYS),
-                dep("tweets", -RECAP_CANDIDATE_AGE_DAYS), dep("users"),
+                dep("user_days", -RECAP_FEATURE_WINDOW_DAYS, -1), dep("tweets", -RECAP_CANDIDATE_AGE_DAYS), dep("users"),
                 # every follow made before T: a window reaching back past the first day, clamped to it by Dagster
                 dg.AssetDep(key("follows"), partition_mapping=window(-100_000, 0))],
           partitions_def=recap_feature_partitions, group_name="recap_features", kinds={engine_kind()},
@@ -134,6 +159,7 @@ def impression_features(context: dg.AssetExecutionContext, warehouse: Warehouse,
         def build(day):
             present = checks.upstream_days_present(conn, {
                 "impressions": span(day, -RECAP_FEATURE_WINDOW_DAYS), "engagements": span(day, -RECAP_FEATURE_WINDOW_DAYS),
+                "user_days": span(day, -RECAP_FEATURE_WINDOW_DAYS, -1),
                 "tweets": span(day, -RECAP_CANDIDATE_AGE_DAYS), "users": [day],
                 "follows": span(day, (first_day - day).days)})
             if not present.passed:

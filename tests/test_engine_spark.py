@@ -54,7 +54,7 @@ LAYERS = {  # every table of every layer, per location
                   "public_tweets", "planted_interaction_probability", "interaction_days", "tweeting_follows",
                   "candidates", "candidates_sampled", "labeled_candidates", "labeled_candidates_explicit", "train",
                   "train_explicit", "model_evaluations", "champion_decisions"},
-    "recap": {"users", "follows", "tweets", "impressions", "engagements", "planted_engagement_probability",
+    "recap": {"users", "follows", "tweets", "impressions", "engagements", "planted_engagement_probability", "user_days",
               "impression_features", "impressions_labeled", "train_favorited", "train_negative_feedback_v2",
               "model_evaluations", "ranking_evaluations", "champion_decisions"},
 }

@@ -89,6 +89,11 @@ def label_row(conn, impression_id: int, day: dt.date, window_minutes: int = 180)
 
 
 def feature_row(conn, impression_id: int, day: dt.date) -> dict:
+    """The features of one impression from the raw tables as a test left them: the window's user_days are rebuilt
+    from them first, as the rollup asset rebuilds a re-delivered day."""
+    first, last = day - dt.timedelta(days=features.RECAP_FEATURE_WINDOW_DAYS), day - dt.timedelta(days=1)
+    conn.execute("DELETE FROM user_days WHERE ds BETWEEN ? AND ?", [first, last])
+    conn.execute("INSERT INTO user_days " + features.sql("user_days"), {"first": first, "last": last})
     features.stage_features(conn, day)
     row = conn.rows(f"SELECT {', '.join(FEATURES)} FROM stage_impression_features WHERE impression_id = ?",
                        [impression_id])[0]
@@ -304,6 +309,57 @@ def test_events_before_an_impression_change_its_features(home):
     assert after["va_days_since_last_engagement"] <= 3
 
 
+def test_user_days_hold_each_users_day_as_viewer_and_as_author(built):
+    """The rollup the 50-day viewer and author features sum: one row per active user, and its columns add up to the
+    day's raw impressions and engagements by type (reply_engaged_by_author counts for the author only)."""
+    with connect(built[0]) as conn:
+        rows, users, seen, shown, favorites, received, replies_engaged, viewer_total = conn.rows(
+            "SELECT count(*), count(DISTINCT user_id), sum(viewer_impressions), sum(author_impressions), "
+            "sum(viewer_favorite), sum(author_favorite), sum(author_reply_engaged_by_author), "
+            "sum(viewer_favorite + viewer_retweet + viewer_reply + viewer_convo_click + viewer_profile_click "
+            "+ viewer_video_playback_50 + viewer_negative_feedback) FROM user_days WHERE ds = ?", [D])[0]
+        impressions = conn.scalar("SELECT count(*) FROM impressions WHERE ds = ?", [D])
+        by_type = dict(conn.rows("SELECT engagement_type, count(*) FROM engagements WHERE ds = ? GROUP BY ALL", [D]))
+        active = conn.scalar("SELECT count(*) FROM (SELECT viewer_id FROM impressions WHERE ds = $d UNION "
+                             "SELECT author_id FROM impressions WHERE ds = $d UNION SELECT user_id FROM engagements "
+                             "WHERE ds = $d AND engagement_type <> 'reply_engaged_by_author' UNION "
+                             "SELECT author_id FROM engagements WHERE ds = $d)", {"d": D})
+    assert rows == users == active > 0
+    assert seen == shown == impressions > 0
+    assert favorites == received == by_type["favorite"] > 0
+    assert replies_engaged == by_type.get("reply_engaged_by_author", 0)
+    assert viewer_total == sum(n for t, n in by_type.items()
+                               if t in ("favorite", "retweet", "reply", "convo_click", "profile_click",
+                                        "video_playback_50", "negative_feedback"))
+
+
+def test_a_redelivered_day_makes_the_features_wait_for_its_rollup(home):
+    """A raw day re-delivered after its user_days were built: the features of a later day refuse the stale rollup
+    (naming it and what to re-run) and write nothing; once the rollup is rebuilt they count the new delivery."""
+    old = D - dt.timedelta(days=5)
+    with connect(home) as conn:
+        viewer, impression = conn.rows(
+            "SELECT viewer_id, impression_id FROM impressions WHERE ds = ? AND viewer_id IN "
+            "(SELECT viewer_id FROM impressions WHERE ds = ?) ORDER BY viewer_id, impression_id LIMIT 1", [old, D])[0]
+        before = fingerprint(conn, "impression_features", D)
+        stored = conn.scalar("SELECT max(v_impressions_50d) FROM impression_features WHERE ds = ? AND viewer_id = ?",
+                             [D, viewer])
+        conn.execute("DELETE FROM impressions WHERE impression_id = ? AND ds = ?", [impression, old])
+        redeliver(conn, "impressions", old)
+    result = materialize(home, ["impression_features"], D)
+    assert not result.success and failed_checks(result) == {"upstream_days_present"}
+    description = next(e.description for e in result.get_asset_check_evaluations() if not e.passed)
+    assert f"user_days {old} is stale" in description and f"impressions {old}" in description
+    with connect(home) as conn:
+        assert fingerprint(conn, "impression_features", D) == before
+    assert materialize(home, ["user_days"], old).success
+    assert materialize(home, ["impression_features"], D).success
+    with connect(home) as conn:
+        now = conn.scalar("SELECT max(v_impressions_50d) FROM impression_features WHERE ds = ? AND viewer_id = ?",
+                          [D, viewer])
+    assert now == stored - 1
+
+
 def test_point_in_time_check_passes_on_real_features_and_catches_a_leak(home):
     with connect(home) as conn:
         features.stage_features(conn, D)
@@ -461,7 +517,7 @@ from recap_assets.report import RANGE_END, RANGE_START, resources, selection
 
 home, day = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
 train_days, valid_days = split_days(day)
-for names, first, last in [(["recap_sources"], valid_days[0], day + dt.timedelta(days=1)),
+for names, first, last in [(["recap_sources", key("user_days")], valid_days[0], day + dt.timedelta(days=1)),
                            ([key("impressions_labeled"), "recap_training"], train_days[0], day),
                            (["recap_models"], day, day)]:
     dg.materialize(ALL_ASSETS, selection=selection(names), resources=resources(home, "tiny", 11),

@@ -84,7 +84,7 @@ def test_recap_from_a_folder_of_parquet_files_to_labels_and_features(feedtrain_h
     monkeypatch.setenv("FEEDTRAIN_RECAP_SOURCE", "files")
     monkeypatch.setenv("FEEDTRAIN_RECAP_FILES", str(logs))
     h = harness(feedtrain_home, "recap", defs, SQL_DIR, RecapSimulator(preset="tiny", seed=99))
-    h.materialize(["group:recap_sources"], D(0), D(51))
+    h.materialize(["group:recap_sources", "user_days"], D(0), D(51))
     assert h.sql("SELECT count(*) FROM impressions")[0][0] == \
         h.sql(f"SELECT count(*) FROM read_parquet('{logs}/impressions/*.parquet')")[0][0]
     assert h.materialize(["impressions_labeled"], D(50)).success

@@ -1,8 +1,9 @@
 """One day of Recap's chain (impressions_labeled, impression_features, the ten train_<head> sets): the days it reads,
 the assets' runs (``recap_dagster`` and ``recap_spark_engine`` run them through bench/chain_day.py), and the day as
-one DuckDB script (``recap_duckdb``). The script runs the assets' two SQL files (they are the hand-written SQL of this
+one DuckDB script (``recap_duckdb``). The script runs the assets' SQL files (they are the hand-written SQL of this
 chain; a second copy of a 200-line feature query would prove nothing) without Dagster, checks or ledger, and the
-per-head downsampling as SQL with the project's fingerprint UDF."""
+per-head downsampling as SQL with the project's fingerprint UDF. It has no stored rollup: the assets' ``user_days``
+is a view over the 50 raw days there, re-read every day as a team's scheduled SQL does."""
 
 import datetime as dt
 import json
@@ -36,7 +37,7 @@ def setup(home: Path) -> None:
     from recap_assets.definitions import defs
 
     started = time.time()
-    materialize_days(defs, "recap", ["group:recap_sources"], EVENTS_START, BENCH_DAY + dt.timedelta(days=1),
+    materialize_days(defs, "recap", ["group:recap_sources", "user_days"], EVENTS_START, BENCH_DAY + dt.timedelta(days=1),
                      instance=dg.DagsterInstance.ephemeral())
     export_inputs(home, BENCH_DAY)
     print(f"recap setup: {time.time() - started:.0f}s", flush=True)
@@ -44,20 +45,23 @@ def setup(home: Path) -> None:
 
 
 def reads(day: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
-    """The raw days the chain of ``day`` reads, per table: (first, last)."""
+    """The stored days the chain of ``day`` reads, per table: (first, last). All are raw logs except the assets' daily
+    rollup ``user_days`` (the hand-written jobs compute the same sums from the raw days)."""
     d = lambda n: dt.timedelta(days=n)  # noqa: E731
     first = day - d(FEATURE_PARAMS["window_days"])
     return {"impressions": (first, day), "engagements": (first, day + d(LABEL_PARAMS["label_delay_days"])),
             "follows": (EVENTS_START, day), "tweets": (day - d(FEATURE_PARAMS["candidate_days"]), day),
-            "users": (day, day)}
+            "users": (day, day), "user_days": (first, day - d(1))}
 
 
 def runs(day: dt.date) -> list[tuple]:
-    """The assets' runs of the day as (schema, tables, first, last): the features, then the labels and the ten train
-    sets (which read both)."""
+    """The assets' runs of the day as (schema, tables, first, last): the daily rollup of the newest day the features
+    read (a schedule builds it when that day's logs land: one rollup day per day), the features, then the labels and
+    the ten train sets (which read both)."""
     from recap_assets.heads import HEADS
 
-    return [("recap", ["impression_features"], day, day),
+    return [("recap", ["user_days"], day - dt.timedelta(days=1), day - dt.timedelta(days=1)),
+            ("recap", ["impression_features"], day, day),
             ("recap", ["impressions_labeled", *[f"train_{h}" for h in HEADS]], day, day)]
 
 
@@ -70,6 +74,8 @@ def export_inputs(home: Path, day: dt.date) -> None:
     out.mkdir(exist_ok=True)
     con = duckdb.connect(str(home / "recap_warehouse.duckdb"), read_only=True)
     for table, (first, last) in reads(day).items():
+        if table == "user_days":  # the assets' rollup; the jobs compute from the raw days
+            continue
         con.execute(f"COPY (SELECT * FROM recap.{table} WHERE ds BETWEEN DATE '{first}' AND DATE '{last}') "
                     f"TO '{out / table}.parquet' (FORMAT parquet)")
     con.close()
@@ -78,6 +84,13 @@ def export_inputs(home: Path, day: dt.date) -> None:
 def run(home: Path, day: dt.date, out: Path, alt: str) -> dict:
     assert alt == "recap_duckdb", alt  # the assets' runs (recap_dagster, recap_spark_engine): chain_day.run_assets
     return run_duckdb(home, day, out)
+
+
+def inline(query: str, params: dict) -> str:
+    """``query`` with its ``$name`` date parameters written in (a view cannot take parameters)."""
+    for name, value in params.items():
+        query = query.replace(f"${name}", f"DATE '{value}'")
+    return query
 
 
 def run_duckdb(home: Path, day: dt.date, out: Path) -> dict:
@@ -106,6 +119,10 @@ def run_duckdb(home: Path, day: dt.date, out: Path) -> dict:
         steps[step_name] = steps.get(step_name, 0.0) + time.time() - started
 
     step("impressions_labeled", label_sql, {"ds": day, **LABEL_PARAMS})
+    # A team's daily script has no rollup table: user_days is a view computing the 50 days from the raw logs, with the
+    # assets' own rollup query, so the features query re-reads the window as such a script does.
+    window = {"first": day - dt.timedelta(days=FEATURE_PARAMS["window_days"]), "last": day - dt.timedelta(days=1)}
+    con.execute("CREATE TEMP VIEW user_days AS " + inline((SQL / "user_days.sql").read_text(), window))
     step("impression_features", (SQL / "impression_features.sql").read_text(), {"ds": day, **FEATURE_PARAMS})
     for h, head in HEADS.items():
         pos, neg = keep_rates(head)

@@ -17,35 +17,25 @@ past_eng AS (
 past_imp AS (
     SELECT viewer_id, author_id FROM impressions WHERE ds BETWEEN $ds::DATE - $window_days AND $ds::DATE - 1
 ),
-viewer_batch AS (
-    SELECT user_id AS viewer_id,
-           count(*) FILTER (WHERE engagement_type = 'favorite') AS v_favorite_50d,
-           count(*) FILTER (WHERE engagement_type = 'retweet') AS v_retweet_50d,
-           count(*) FILTER (WHERE engagement_type = 'reply') AS v_reply_50d,
-           count(*) FILTER (WHERE engagement_type = 'convo_click') AS v_convo_click_50d,
-           count(*) FILTER (WHERE engagement_type = 'profile_click') AS v_profile_click_50d,
-           count(*) FILTER (WHERE engagement_type = 'video_playback_50') AS v_video_playback_50_50d,
-           count(*) FILTER (WHERE engagement_type = 'negative_feedback') AS v_negative_feedback_50d
-    FROM past_eng WHERE user_id IN (SELECT viewer_id FROM imp) AND engagement_type <> 'reply_engaged_by_author'
+viewer_window AS (  -- the viewer's 50 days, summed from the daily rollup (user_days.sql)
+    SELECT user_id AS viewer_id, sum(viewer_impressions) AS v_impressions_50d,
+           sum(viewer_favorite) AS v_favorite_50d, sum(viewer_retweet) AS v_retweet_50d,
+           sum(viewer_reply) AS v_reply_50d, sum(viewer_convo_click) AS v_convo_click_50d,
+           sum(viewer_profile_click) AS v_profile_click_50d,
+           sum(viewer_video_playback_50) AS v_video_playback_50_50d,
+           sum(viewer_negative_feedback) AS v_negative_feedback_50d
+    FROM user_days
+    WHERE ds BETWEEN $ds::DATE - $window_days AND $ds::DATE - 1 AND user_id IN (SELECT viewer_id FROM imp)
     GROUP BY user_id
 ),
-viewer_impressions AS (
-    SELECT viewer_id, count(*) AS v_impressions_50d FROM past_imp
-    WHERE viewer_id IN (SELECT viewer_id FROM imp) GROUP BY viewer_id
-),
-author_batch AS (
-    SELECT author_id,
-           count(*) FILTER (WHERE engagement_type = 'favorite') AS a_favorite_50d,
-           count(*) FILTER (WHERE engagement_type = 'retweet') AS a_retweet_50d,
-           count(*) FILTER (WHERE engagement_type = 'reply') AS a_reply_50d,
-           count(*) FILTER (WHERE engagement_type = 'negative_feedback') AS a_negative_feedback_50d,
-           count(*) FILTER (WHERE engagement_type = 'report') AS a_report_50d,
-           count(*) FILTER (WHERE engagement_type = 'reply_engaged_by_author') AS a_reply_engaged_by_author_50d
-    FROM past_eng WHERE author_id IN (SELECT author_id FROM imp) GROUP BY author_id
-),
-author_impressions AS (
-    SELECT author_id, count(*) AS a_impressions_50d FROM past_imp
-    WHERE author_id IN (SELECT author_id FROM imp) GROUP BY author_id
+author_window AS (  -- the author's 50 days, likewise
+    SELECT user_id AS author_id, sum(author_impressions) AS a_impressions_50d,
+           sum(author_favorite) AS a_favorite_50d, sum(author_retweet) AS a_retweet_50d,
+           sum(author_reply) AS a_reply_50d, sum(author_negative_feedback) AS a_negative_feedback_50d,
+           sum(author_report) AS a_report_50d, sum(author_reply_engaged_by_author) AS a_reply_engaged_by_author_50d
+    FROM user_days
+    WHERE ds BETWEEN $ds::DATE - $window_days AND $ds::DATE - 1 AND user_id IN (SELECT author_id FROM imp)
+    GROUP BY user_id
 ),
 author_followers AS (  -- as of 00:00 of T
     SELECT destination_id AS author_id, count(DISTINCT source_id) AS a_followers FROM follows
@@ -140,27 +130,27 @@ first_follow AS (
     GROUP BY f.source_id, f.destination_id
 )
 SELECT i.impression_id, i.viewer_id, i.tweet_id, i.author_id, i.ts,
-       coalesce(vi.v_impressions_50d, 0)::DOUBLE AS v_impressions_50d,
-       coalesce(vb.v_favorite_50d, 0)::DOUBLE AS v_favorite_50d,
-       coalesce(vb.v_retweet_50d, 0)::DOUBLE AS v_retweet_50d,
-       coalesce(vb.v_reply_50d, 0)::DOUBLE AS v_reply_50d,
-       coalesce(vb.v_convo_click_50d, 0)::DOUBLE AS v_convo_click_50d,
-       coalesce(vb.v_profile_click_50d, 0)::DOUBLE AS v_profile_click_50d,
-       coalesce(vb.v_video_playback_50_50d, 0)::DOUBLE AS v_video_playback_50_50d,
-       coalesce(vb.v_negative_feedback_50d, 0)::DOUBLE AS v_negative_feedback_50d,
+       coalesce(vw.v_impressions_50d, 0)::DOUBLE AS v_impressions_50d,
+       coalesce(vw.v_favorite_50d, 0)::DOUBLE AS v_favorite_50d,
+       coalesce(vw.v_retweet_50d, 0)::DOUBLE AS v_retweet_50d,
+       coalesce(vw.v_reply_50d, 0)::DOUBLE AS v_reply_50d,
+       coalesce(vw.v_convo_click_50d, 0)::DOUBLE AS v_convo_click_50d,
+       coalesce(vw.v_profile_click_50d, 0)::DOUBLE AS v_profile_click_50d,
+       coalesce(vw.v_video_playback_50_50d, 0)::DOUBLE AS v_video_playback_50_50d,
+       coalesce(vw.v_negative_feedback_50d, 0)::DOUBLE AS v_negative_feedback_50d,
        vr.v_impressions_1d::DOUBLE AS v_impressions_1d,
        vr.v_favorite_1d::DOUBLE AS v_favorite_1d,
        vr.v_retweet_1d::DOUBLE AS v_retweet_1d,
        vr.v_reply_1d::DOUBLE AS v_reply_1d,
        vr.v_convo_click_1d::DOUBLE AS v_convo_click_1d,
        vr.v_negative_feedback_1d::DOUBLE AS v_negative_feedback_1d,
-       coalesce(ai.a_impressions_50d, 0)::DOUBLE AS a_impressions_50d,
-       coalesce(ab.a_favorite_50d, 0)::DOUBLE AS a_favorite_50d,
-       coalesce(ab.a_retweet_50d, 0)::DOUBLE AS a_retweet_50d,
-       coalesce(ab.a_reply_50d, 0)::DOUBLE AS a_reply_50d,
-       coalesce(ab.a_negative_feedback_50d, 0)::DOUBLE AS a_negative_feedback_50d,
-       coalesce(ab.a_report_50d, 0)::DOUBLE AS a_report_50d,
-       coalesce(ab.a_reply_engaged_by_author_50d, 0)::DOUBLE AS a_reply_engaged_by_author_50d,
+       coalesce(aw.a_impressions_50d, 0)::DOUBLE AS a_impressions_50d,
+       coalesce(aw.a_favorite_50d, 0)::DOUBLE AS a_favorite_50d,
+       coalesce(aw.a_retweet_50d, 0)::DOUBLE AS a_retweet_50d,
+       coalesce(aw.a_reply_50d, 0)::DOUBLE AS a_reply_50d,
+       coalesce(aw.a_negative_feedback_50d, 0)::DOUBLE AS a_negative_feedback_50d,
+       coalesce(aw.a_report_50d, 0)::DOUBLE AS a_report_50d,
+       coalesce(aw.a_reply_engaged_by_author_50d, 0)::DOUBLE AS a_reply_engaged_by_author_50d,
        coalesce(af.a_followers, 0)::DOUBLE AS a_followers,
        coalesce(u.is_verified, false)::DOUBLE AS a_is_verified,
        coalesce(pi.va_impressions_50d, 0)::DOUBLE AS va_impressions_50d,
@@ -184,11 +174,9 @@ SELECT i.impression_id, i.viewer_id, i.tweet_id, i.author_id, i.ts,
        $ds::DATE AS ds
 FROM imp i
 JOIN (SELECT * FROM tweets WHERE ds BETWEEN $ds::DATE - $candidate_days AND $ds) t ON t.tweet_id = i.tweet_id
-LEFT JOIN viewer_impressions vi ON vi.viewer_id = i.viewer_id
-LEFT JOIN viewer_batch vb ON vb.viewer_id = i.viewer_id
+LEFT JOIN viewer_window vw ON vw.viewer_id = i.viewer_id
 LEFT JOIN viewer_realtime vr ON vr.impression_id = i.impression_id
-LEFT JOIN author_impressions ai ON ai.author_id = i.author_id
-LEFT JOIN author_batch ab ON ab.author_id = i.author_id
+LEFT JOIN author_window aw ON aw.author_id = i.author_id
 LEFT JOIN author_followers af ON af.author_id = i.author_id
 LEFT JOIN (SELECT user_id, is_verified FROM users WHERE ds = $ds) u ON u.user_id = i.author_id
 LEFT JOIN pair_impressions pi ON pi.viewer_id = i.viewer_id AND pi.author_id = i.author_id

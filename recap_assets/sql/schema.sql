@@ -33,6 +33,18 @@ CREATE TABLE IF NOT EXISTS engagements (
     dwell_seconds DOUBLE,               -- convo_click only
     ds DATE NOT NULL);                  -- day of ts: an engagement after midnight is in the next day's partition
 
+-- Daily per-user activity (user_days.sql): the rollup the 50-day viewer and author features sum over.
+CREATE TABLE IF NOT EXISTS user_days (
+    ds DATE NOT NULL, user_id BIGINT NOT NULL,
+    viewer_impressions BIGINT NOT NULL,   -- tweets the user was shown that day
+    viewer_favorite BIGINT NOT NULL, viewer_retweet BIGINT NOT NULL, viewer_reply BIGINT NOT NULL,
+    viewer_convo_click BIGINT NOT NULL, viewer_profile_click BIGINT NOT NULL,
+    viewer_video_playback_50 BIGINT NOT NULL, viewer_negative_feedback BIGINT NOT NULL,  -- the user's engagements
+    author_impressions BIGINT NOT NULL,   -- impressions of the user's tweets that day
+    author_favorite BIGINT NOT NULL, author_retweet BIGINT NOT NULL, author_reply BIGINT NOT NULL,
+    author_negative_feedback BIGINT NOT NULL, author_report BIGINT NOT NULL,
+    author_reply_engaged_by_author BIGINT NOT NULL);  -- engagements with the user's tweets (and by them on replies)
+
 -- Model evaluations, one set per model day ds (written by the models step).
 CREATE TABLE IF NOT EXISTS model_evaluations (
     ds DATE NOT NULL, head VARCHAR NOT NULL, model VARCHAR NOT NULL,
