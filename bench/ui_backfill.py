@@ -5,7 +5,8 @@
 Launches, per location, the backfill the UI's "Materialize…" dialog launches (GraphQL ``launchPartitionBackfill``
 with per-asset partition ranges: the last N model days and everything upstream of them), against the repository's
 dagster.yaml (pools, run queue) and default executor, waits for the daemon to finish, and prints wall time, runs,
-failed runs and the most runs in flight at once.
+failed runs and the most runs in flight at once, then each run: its assets, when it started, how long it took and
+how long the backfill waited before it (the daemon's loop and the run's launch).
 """
 
 import argparse
@@ -54,6 +55,7 @@ def main() -> None:
                   f"{sum(len(p) for p in plan['partitions'].values())} asset partitions", flush=True)
         print(f"\nworld={args.world}, {args.days} model days, dagster.yaml as committed\n")
         print("| location | asset partitions | runs | failed runs | most runs in flight | wall (s) |\n|---|---|---|---|---|---|")
+        timelines = {}
         for loc, (backfill_id, plan, started) in launched.items():
             backfill = server.wait_backfill(backfill_id, timeout=3 * 3600)
             runs = server.backfill_runs(backfill_id)
@@ -61,6 +63,17 @@ def main() -> None:
             wall = backfill["endTimestamp"] - backfill["timestamp"]
             print(f"| {loc} | {sum(len(p) for p in plan['partitions'].values())} | {len(runs)} | {len(failed)} | "
                   f"{in_flight(runs)} | {wall:.0f} |", flush=True)
+            timelines[loc] = (backfill["timestamp"], runs)
+        for loc, (start, runs) in timelines.items():  # where the wall time goes: in runs, or between them
+            print(f"\n{loc}: each run, seconds from the backfill's launch\n\n| run | assets | started | took | "
+                  "waited before it |\n|---|---|---|---|---|")
+            previous_end = start
+            for r in sorted((r for r in runs if r["startTime"]), key=lambda r: r["startTime"]):
+                assets = sorted(a["path"][-1] for a in r["assetSelection"] or [])
+                names = ", ".join(assets[:4]) + (f" +{len(assets) - 4}" if len(assets) > 4 else "")
+                print(f"| {r['runId'][:8]} | {names} | {r['startTime'] - start:.0f} | "
+                      f"{(r['endTime'] or r['startTime']) - r['startTime']:.0f} | {r['startTime'] - previous_end:.0f} |")
+                previous_end = r["endTime"] or r["startTime"]
     finally:
         server.stop()
 

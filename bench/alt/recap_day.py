@@ -28,7 +28,7 @@ def columns() -> dict[str, list[str]]:
 
 
 def setup(home: Path) -> None:
-    """The raw Recap logs of [EVENTS_START, T+1] through the simulator asset (the chain reads raw days only)."""
+    """The raw Recap logs of [EVENTS_START, T+1] through the simulator asset, and their daily rollup user_days."""
     if (home / "recap_setup.json").exists():
         return
     import dagster as dg
@@ -37,8 +37,8 @@ def setup(home: Path) -> None:
     from recap_assets.definitions import defs
 
     started = time.time()
-    materialize_days(defs, "recap", ["group:recap_sources", "user_days"], EVENTS_START, BENCH_DAY + dt.timedelta(days=1),
-                     instance=dg.DagsterInstance.ephemeral())
+    materialize_days(defs, "recap", ["group:recap_sources", "user_days"], EVENTS_START,
+                     BENCH_DAY + dt.timedelta(days=1), instance=dg.DagsterInstance.ephemeral())
     export_inputs(home, BENCH_DAY)
     print(f"recap setup: {time.time() - started:.0f}s", flush=True)
     (home / "recap_setup.json").write_text(json.dumps({"day": BENCH_DAY.isoformat()}))

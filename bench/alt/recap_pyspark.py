@@ -1,9 +1,10 @@
 """One day of Recap's chain as a PySpark job in local mode, from the raw days exported as Parquet by the bench's setup.
 
-As ``recap_duckdb`` does, it runs the assets' two SQL files (the hand-written SQL of this chain), here translated to
-Spark SQL by the project's translator (feedtrain.engine.sql, the same text the Spark engine runs), on a plain
-SparkSession without Dagster, checks or ledger; the per-head downsampling is Spark SQL with the project's fingerprint
-pandas UDFs. Each step writes its Parquet output and the next reads it back, as a job of separate steps would."""
+As ``recap_duckdb`` does, it runs the assets' SQL files (the hand-written SQL of this chain; ``user_days`` as a view
+over the raw window), here translated to Spark SQL by the project's translator (feedtrain.engine.sql, the same text
+the Spark engine runs), on a plain SparkSession without Dagster, checks or ledger; the per-head downsampling is Spark
+SQL with the project's fingerprint pandas UDFs. Each step writes its Parquet output and the next reads it back, as a
+job of separate steps would."""
 
 import datetime as dt
 import time
@@ -51,6 +52,10 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
         .replace("{label_columns}", ", ".join(f"{h.label_sql} AS {h.column}" for h in HEADS.values())) \
         .replace("{label_outputs}", ", ".join(f"coalesce(l.{c}, false)::INTEGER AS {c}" for c in LABEL_COLUMNS))
     step("impressions_labeled", label_sql, {"ds": day, **LABEL_PARAMS})
+    # no stored rollup, as in recap_duckdb: user_days is a view over the 50 raw days of the window
+    window = {"first": day - dt.timedelta(days=FEATURE_PARAMS["window_days"]), "last": day - dt.timedelta(days=1)}
+    spark.sql("CREATE OR REPLACE TEMP VIEW user_days AS "
+              + sql.generate(sql.parse((SQL / "user_days.sql").read_text())[0], "spark", window))
     step("impression_features", (SQL / "impression_features.sql").read_text(), {"ds": day, **FEATURE_PARAMS})
     for h, head in HEADS.items():
         pos, neg = keep_rates(head)
