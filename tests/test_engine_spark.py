@@ -4,10 +4,11 @@ and a local Spark Connect server serving two runs in one process.
 
 The world (``feedtrain.engine.recording``): DuckDB builds ``RUNS``, both tiny locations through every layer (Real
 Graph's raw logs, interaction_days, tweeting_follows, candidates, candidates_sampled, labeled_candidates[_explicit],
-train[_explicit], the four models of the first model day and the champions; Recap's raw logs, impression_features,
-impressions_labeled, the ten training sets, the twenty models of the first model day, the evaluations and the
-champion). Spark builds ``SPARK_RUNS`` through the same assets: one day of every one of those layers, each reading
-the Spark-built day of the layer before it; the other days their windows read (31 event days, 7 labeled days, 50 days
+train[_explicit], the four models of the first model day and the champions; Recap's raw logs, user_days,
+impression_features, impressions_labeled, the ten training sets, the twenty models of the first model day, the evaluations and the
+champion). Spark builds ``SPARK_RUNS`` through the same assets: one day of every one of those layers (Recap's raw
+logs and user_days two, so the features read a rollup day Spark built), each reading the Spark-built day of the layer
+before it; the other days their windows read (31 event days, 7 labeled days, 50 days
 of logs, 21 training days) are loaded from the DuckDB world with ``Engine.load_days``, because local Spark pays a job
 per statement. Every table Spark built is compared on every day it built (``recording.compare_worlds``), and the
 evaluation and champion tables whole: floats within a relative 1e-9 (the evaluation and champion tables' metrics within

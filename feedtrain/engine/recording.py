@@ -101,13 +101,13 @@ RUNS = _runs("realgraph", [(D(0), D(38)), (D(30), D(37)), (D(30), D(37)), (D(30)
 
 # What Spark builds of that world through the same assets: one day of every layer, each day reading the Spark-built
 # day of the layer before it (raw D(37) -> interaction_days D(37) -> labels of D(36); tweeting_follows D(36) ->
-# candidates D(36) -> sample -> labels -> train -> the four models of D(36) -> champions; Recap's raw D(70) and its
-# user_days, features and labels of D(70) -> the ten training sets -> the twenty models -> champion). Every other day
-# those assets read (the look-back windows: 31, 7, 50, 21 days) is loaded from the DuckDB world (``load_world``),
-# because local Spark pays a job per statement: all days on Spark take hours (bench/spark_chain.py), one day per layer
-# minutes.
+# candidates D(36) -> sample -> labels -> train -> the four models of D(36) -> champions; Recap's raw D(69), D(70) and
+# their user_days (the features of D(70) read the rollup of D(69)) -> features and labels of D(70) -> the ten training
+# sets -> the twenty models -> champion). Every other day those assets read (the look-back windows: 31, 7, 50, 21
+# days) is loaded from the DuckDB world (``load_world``), because local Spark pays a job per statement: all days on
+# Spark take hours (bench/spark_chain.py), one day per layer minutes.
 SPARK_RUNS = (_runs("realgraph", [(D(37), D(37))] + [(D(36), D(36))] * 5 + [NO_DAYS])
-              + _runs("recap", [(D(70), D(70))] * 4 + [NO_DAYS]))
+              + _runs("recap", [(D(69), D(70))] + [(D(70), D(70))] * 3 + [NO_DAYS]))
 
 # Both locations' whole chains on every day (``bench/spark_chain.py``): RUNS plus Real Graph's second model day.
 CHAIN_RUNS = _runs("realgraph", [(D(0), D(39)), (D(30), D(38)), (D(30), D(38)), (D(30), D(38)), (D(36), D(37)),
