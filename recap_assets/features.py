@@ -141,7 +141,8 @@ def user_days(context: dg.AssetExecutionContext, warehouse: Warehouse):
 
 @dg.asset(key=key("impression_features"), owners=OWNERS, automation_condition=WHEN_INPUTS_READY,
           deps=[dep("impressions", -RECAP_FEATURE_WINDOW_DAYS), dep("engagements", -RECAP_FEATURE_WINDOW_DAYS),
-                dep("user_days", -RECAP_FEATURE_WINDOW_DAYS, -1), dep("tweets", -RECAP_CANDIDATE_AGE_DAYS), dep("users"),
+                dep("user_days", -RECAP_FEATURE_WINDOW_DAYS, -1), dep("tweets", -RECAP_CANDIDATE_AGE_DAYS),
+                dep("users"),
                 # every follow made before T: a window reaching back past the first day, clamped to it by Dagster
                 dg.AssetDep(key("follows"), partition_mapping=window(-100_000, 0))],
           partitions_def=recap_feature_partitions, group_name="recap_features", kinds={engine_kind()},

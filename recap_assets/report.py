@@ -48,7 +48,8 @@ def stages(model_day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
 
     first_feature_day = model_day - dt.timedelta(days=RECAP_TRAIN_DAYS + RECAP_VALID_DAYS - 1)
     return [
-        ("raw logs", ["recap_sources", key("user_days")], first_feature_day - dt.timedelta(days=RECAP_FEATURE_WINDOW_DAYS),
+        ("raw logs", ["recap_sources", key("user_days")],
+         first_feature_day - dt.timedelta(days=RECAP_FEATURE_WINDOW_DAYS),
          model_day + dt.timedelta(days=RECAP_LABEL_DELAY_DAYS)),
         ("features", [key("impression_features")], first_feature_day, model_day),
         ("labels, training sets", [key("impressions_labeled"), "recap_training"], first_feature_day, model_day),
@@ -62,7 +63,8 @@ def next_day_stages(day: dt.date) -> list[tuple[str, list, dt.date, dt.date]]:
     from .common import key
 
     after = day + dt.timedelta(days=RECAP_LABEL_DELAY_DAYS)
-    return [("raw logs", ["recap_sources", key("user_days")], after, after), ("features", [key("impression_features")], day, day),
+    return [("raw logs", ["recap_sources", key("user_days")], after, after),
+            ("features", [key("impression_features")], day, day),
             ("labels, training sets", [key("impressions_labeled"), "recap_training"], day, day),
             ("models", ["recap_models"], day, day)]
 

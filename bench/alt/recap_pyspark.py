@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from chain_day import SPARK_DRIVER_MEMORY, jvm_cpu_seconds
-from recap_day import FEATURE_PARAMS, LABEL_PARAMS, SQL
+from recap_day import FEATURE_PARAMS, LABEL_PARAMS, SQL, rollup_window
 
 
 def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
@@ -53,9 +53,8 @@ def run(home: Path, day: dt.date, out: Path, _alt: str) -> dict:
         .replace("{label_outputs}", ", ".join(f"coalesce(l.{c}, false)::INTEGER AS {c}" for c in LABEL_COLUMNS))
     step("impressions_labeled", label_sql, {"ds": day, **LABEL_PARAMS})
     # no stored rollup, as in recap_duckdb: user_days is a view over the 50 raw days of the window
-    window = {"first": day - dt.timedelta(days=FEATURE_PARAMS["window_days"]), "last": day - dt.timedelta(days=1)}
     spark.sql("CREATE OR REPLACE TEMP VIEW user_days AS "
-              + sql.generate(sql.parse((SQL / "user_days.sql").read_text())[0], "spark", window))
+              + sql.generate(sql.parse((SQL / "user_days.sql").read_text())[0], "spark", rollup_window(day)))
     step("impression_features", (SQL / "impression_features.sql").read_text(), {"ds": day, **FEATURE_PARAMS})
     for h, head in HEADS.items():
         pos, neg = keep_rates(head)

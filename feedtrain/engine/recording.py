@@ -79,8 +79,8 @@ LAYERS = {
                   ["labeled_candidates", "labeled_candidates_explicit"], ["train", "train_explicit"],
                   ["boosted_trees", "light_ranker", "boosted_trees_explicit", "light_ranker_explicit"],
                   ["champion", "champion_explicit"]],
-    "recap": [["group:recap_sources", "user_days"], ["impression_features"], ["impressions_labeled", "group:recap_training"],
-              ["group:recap_models"], ["champion"]],
+    "recap": [["group:recap_sources", "user_days"], ["impression_features"],
+              ["impressions_labeled", "group:recap_training"], ["group:recap_models"], ["champion"]],
 }
 NO_DAYS = (None, None)  # unpartitioned assets (the champions)
 
